@@ -1,0 +1,40 @@
+# Two entry points for people: `make demo` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := orchestrator sandbox css_scoper
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install chromium lint test demo bench reliability clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium drives the browser tests (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+lint: install
+	$(VENV)/bin/ruff check $(PACKAGES) tests demo apps
+	$(VENV)/bin/mypy $(PACKAGES)
+
+test: install chromium lint
+	$(VENV)/bin/pytest -q
+
+demo: install
+	$(VENV)/bin/mfe demo
+
+bench: install
+	@for f in tests/perf/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+reliability: install
+	$(VENV)/bin/pytest -q -m slow tests/reliability
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Rewrite CSS so each rule applies only under a prefix selector."""

@@ -1,0 +1,1 @@
+"""The headless global object and qiankun's sandboxes (isolation, not security)."""
