@@ -1,0 +1,82 @@
+"""The ``mfe`` command: run the demo, compose a page, inspect an entry, scope a stylesheet."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfe", description="Compose micro-frontends by route, headless, in Python."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="serve the demo shell composing the sample apps")
+    demo.add_argument("--port", type=int, default=None, help="port of the shell (default 8000)")
+
+    compose = commands.add_parser("compose", help="print the composed HTML for one path")
+    compose.add_argument("config", help="a TOML config: shell, apps, options")
+    compose.add_argument("path", help="the path to compose, e.g. /catalog")
+
+    inspect = commands.add_parser("inspect", help="show what an HTML entry holds")
+    inspect.add_argument("entry_url")
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    scope = commands.add_parser("scope-css", help="prefix every rule of a stylesheet")
+    scope.add_argument("--prefix", required=True, help='e.g. div[data-qiankun="app"]')
+    scope.add_argument("--base-url", default=None, help="make relative url(...) absolute")
+    scope.add_argument("file", help="a CSS file, or - for standard input")
+    return parser
+
+
+def _inspect(entry_url: str, as_json: bool) -> str:
+    from .html_entry import EntryLoader, format_inspection, import_entry
+
+    async def run() -> str:
+        async with EntryLoader() as loader:
+            imported = await import_entry(entry_url, loader=loader)
+            return format_inspection(imported, as_json=as_json)
+
+    return asyncio.run(run())
+
+
+def _scope_css(prefix: str, base_url: str | None, file: str) -> str:
+    from css_scoper import scope_css
+
+    if file == "-":
+        css = sys.stdin.read()
+    else:
+        with open(file, encoding="utf-8") as handle:
+            css = handle.read()
+    return scope_css(css, prefix, base_url=base_url)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mfe`` console script; returns the exit status."""
+    from .errors import OrchestratorError
+
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .serve import run_demo
+
+            return run_demo(port=args.port)
+        if args.command == "compose":
+            from .serve import compose_once
+
+            sys.stdout.write(compose_once(args.config, args.path))
+        elif args.command == "inspect":
+            sys.stdout.write(_inspect(args.entry_url, args.json))
+        else:
+            sys.stdout.write(_scope_css(args.prefix, args.base_url, args.file))
+    except (OrchestratorError, OSError, ValueError) as exc:
+        print(f"mfe {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
