@@ -1,0 +1,57 @@
+"""Profile micro-app: `/login?user=NAME` signs NAME in via global state; `/profile` shows who."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+_LOGIN_PATH = "/login"
+_receivers: list[tuple[Any, Callable[..., None]]] = []
+
+
+def _sign_in_from(orchestrator: Any, set_global_state: Callable[[dict[str, Any]], bool]) -> None:
+    location = orchestrator.location
+    if location.pathname.rstrip("/") != _LOGIN_PATH:
+        return
+    query = parse_qs(location.search.lstrip("?"), keep_blank_values=True)
+    if "user" in query:
+        set_global_state({"user": query["user"][0].strip()})
+
+
+def _render(container: Any, state: dict[str, Any]) -> None:
+    user = state.get("user")
+    text = f"Signed in as {user}. Welcome back!" if user else "Nobody is signed in."
+    for element in container.cssselect("#profile-status"):
+        element.text = text
+
+
+def bootstrap(props: dict[str, Any]) -> None:
+    """Nothing to prepare: the status line is rendered on mount."""
+
+
+def mount(props: dict[str, Any]) -> None:
+    container = props["container"]
+    orchestrator = props["orchestrator"]
+    set_global_state = props.get("set_global_state")
+    subscribe = props.get("on_global_state_change")
+    if subscribe is not None:
+
+        def on_change(state: dict[str, Any], prev: dict[str, Any]) -> None:
+            _render(container, state)
+
+        subscribe(on_change, fire_immediately=True)
+    if set_global_state is None:
+        return
+    _sign_in_from(orchestrator, set_global_state)
+
+    def on_route(sender: Any, **detail: Any) -> None:
+        _sign_in_from(sender, set_global_state)
+
+    signal = orchestrator.events.signal("routing-event")
+    signal.connect(on_route, sender=orchestrator, weak=False)
+    _receivers.append((signal, on_route))
+
+
+def unmount(props: dict[str, Any]) -> None:
+    while _receivers:
+        signal, receiver = _receivers.pop()
+        signal.disconnect(receiver)
