@@ -1,0 +1,87 @@
+"""DOM-like events and the safe way to call the code that handles them."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger("sandbox")
+
+Listener = Callable[["Event"], Any]
+
+
+class Event:
+    """A DOM-like event; extra keyword arguments become attributes (``state=...``)."""
+
+    type: str
+    detail: Any
+    default_prevented: bool
+    target: Any
+
+    def __init__(self, type: str, *, detail: Any = None, **attrs: Any) -> None:
+        if not isinstance(type, str) or not type:
+            raise TypeError(f"Event type must be a non-empty str, got {type!r}")
+        self.type = type
+        self.detail = detail
+        self.default_prevented = False
+        self.target = None
+        self._stopped = False
+        for name, value in attrs.items():
+            setattr(self, name, value)
+
+    def prevent_default(self) -> None:
+        """Mark the event as cancelled: ``dispatch_event`` then returns ``False``."""
+        self.default_prevented = True
+
+    def stop_immediate_propagation(self) -> None:
+        """Stop calling the listeners that come after the current one."""
+        self._stopped = True
+
+    @property
+    def propagation_stopped(self) -> bool:
+        return self._stopped
+
+    def __repr__(self) -> str:
+        return f"Event({self.type!r}, detail={self.detail!r})"
+
+
+def invoke(
+    callback: Callable[..., Any], args: tuple[Any, ...], what: str, tasks: set[asyncio.Task[Any]]
+) -> None:
+    """Call ``callback(*args)`` as a browser would: errors are reported, never propagated.
+
+    A coroutine result is scheduled as a task on the running loop (kept in ``tasks`` so it is
+    not garbage-collected mid-flight).
+    """
+    try:
+        result = callback(*args)
+    except Exception:
+        logger.exception("uncaught error in %s %r", what, callback)
+        return
+    if inspect.isawaitable(result):
+        _schedule(result, what, callback, tasks)
+
+
+def _schedule(
+    awaitable: Any, what: str, callback: Callable[..., Any], tasks: set[asyncio.Task[Any]]
+) -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        logger.error("async %s %r needs a running asyncio loop; it was not run", what, callback)
+        return
+
+    async def _run() -> None:
+        try:
+            await awaitable
+        except Exception:
+            logger.exception("uncaught error in async %s %r", what, callback)
+
+    task = loop.create_task(_run())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
