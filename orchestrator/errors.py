@@ -25,3 +25,37 @@ class LifecycleError(OrchestratorError):
         self.app_name = app_name
         self.status = status
         super().__init__(f"application '{app_name}' died in status {status}: {cause}")
+
+
+class AppNotFoundError(OrchestratorError, KeyError, ValueError):
+    """No application is registered under the given name."""
+
+    def __init__(self, app_name: str, action: str) -> None:
+        self.app_name = app_name
+        self.message = (
+            f"cannot {action} application '{app_name}': no such application is registered"
+        )
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ParcelLifecycleError(LifecycleError):
+    """A parcel died in a lifecycle; same shape as ``LifecycleError`` with ``parcel '<name>'``."""
+
+    def __init__(self, parcel_name: str, status: str, cause: str) -> None:
+        super().__init__(parcel_name, status, cause)
+        self.args = (f"parcel '{parcel_name}' died in status {status}: {cause}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ParcelStateError(OrchestratorError):
+    """A parcel was asked to mount, unmount or update from a status that does not allow it."""
+
+    def __init__(self, parcel_name: str, action: str, status: str) -> None:
+        self.parcel_name = parcel_name
+        self.status = status
+        super().__init__(f"Cannot {action} parcel '{parcel_name}' -- it is in a {status} status")
