@@ -102,7 +102,7 @@ class PathActivity:
         return f"PathActivity({self.path!r}{exact})"
 
 
-def path_to_active_when(path: str, exact_match: bool = False) -> ActivityFunction:
+def path_to_active_when(path: str, exact_match: bool = False) -> PathActivity:
     """The activity function a path string becomes (single-spa's prefix rules)."""
     return PathActivity(path, exact_match)
 

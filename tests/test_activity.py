@@ -12,6 +12,7 @@ from orchestrator.activity import (
     route_of,
     sanitize_active_when,
 )
+from orchestrator.navigation import Location
 
 A = "http://app.com"
 
@@ -153,7 +154,7 @@ def test_path_must_be_a_string() -> None:
 
 def test_sanitize_string_callable_and_mixed_list() -> None:
     by_path = sanitize_active_when("/app1")
-    assert by_path(A + "/app1/x") and not by_path(A + "/app2")
+    assert by_path(Location(A + "/app1/x")) and not by_path(Location(A + "/app2"))
 
     seen: list[object] = []
 
@@ -162,13 +163,13 @@ def test_sanitize_string_callable_and_mixed_list() -> None:
         return "truthy" if str(location).endswith("/fn") else 0
 
     by_fn = sanitize_active_when(predicate)
-    assert by_fn(A + "/fn") is True
-    assert by_fn(A + "/no") is False
+    assert by_fn(Location(A + "/fn")) is True
+    assert by_fn(Location(A + "/no")) is False
 
     mixed = sanitize_active_when(["/app1", predicate])
-    assert mixed(A + "/app1") is True
-    assert mixed(A + "/fn") is True
-    assert mixed(A + "/other") is False
+    assert mixed(Location(A + "/app1")) is True
+    assert mixed(Location(A + "/fn")) is True
+    assert mixed(Location(A + "/other")) is False
 
 
 def test_sanitize_short_circuits_in_order() -> None:
@@ -182,12 +183,12 @@ def test_sanitize_short_circuits_in_order() -> None:
         calls.append("second")
         return True
 
-    assert sanitize_active_when([first, second])(A + "/") is True
+    assert sanitize_active_when([first, second])(Location(A + "/")) is True
     assert calls == ["first"]
 
 
 def test_empty_list_is_never_active() -> None:
-    assert sanitize_active_when([])(A + "/") is False
+    assert sanitize_active_when([])(Location(A + "/")) is False
 
 
 def test_predicate_errors_propagate() -> None:
@@ -195,7 +196,7 @@ def test_predicate_errors_propagate() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        sanitize_active_when(["/x", broken])(A + "/y")
+        sanitize_active_when(["/x", broken])(Location(A + "/y"))
 
 
 @pytest.mark.parametrize(
