@@ -1,0 +1,219 @@
+"""A composition described in TOML: the shell page, the apps, the start options.
+
+Kept as plain typed records so the CLI, the ASGI app and tests build the same orchestrator from it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import OrchestratorError
+
+__all__ = ["AppConfig", "ComposeConfig", "ConfigError", "load_config", "parse_config"]
+
+_TOP_KEYS = frozenset({"shell", "shell_routes", "url", "options", "global_state", "apps"})
+_APP_KEYS = frozenset({"name", "entry", "dir", "container", "active_rule", "props", "layout"})
+
+
+class ConfigError(OrchestratorError, ValueError):
+    """A composition config is missing something or has a value of the wrong kind."""
+
+    def __init__(self, source: str, key: str, problem: str, *, app: str | None = None) -> None:
+        self.source = source
+        self.key = key
+        self.app = app
+        where = f"app '{app}', " if app else ""
+        super().__init__(f"{source}: {where}key '{key}': {problem}")
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """One micro-app: served from ``entry`` (a URL), or from the local folder ``dir`` once served.
+
+    A ``layout`` app (a header, a navigation bar) may be active everywhere, but its being active
+    does not make a path exist: only routed apps and shell routes do.
+    """
+
+    name: str
+    container: str
+    active_rule: tuple[str, ...]
+    entry: str | None = None
+    dir: Path | None = None
+    props: Mapping[str, Any] = field(default_factory=dict)
+    layout: bool = False
+
+    def registration(self) -> dict[str, Any]:
+        """The dict ``Orchestrator.register_micro_apps`` takes; the entry must be known by now."""
+        if self.entry is None:
+            raise ConfigError(
+                "config", "entry", "has no URL yet (serve its dir first)", app=self.name
+            )
+        rule: str | list[str] = (
+            self.active_rule[0] if len(self.active_rule) == 1 else list(self.active_rule)
+        )
+        return {
+            "name": self.name,
+            "entry": self.entry,
+            "container": self.container,
+            "active_rule": rule,
+            "props": dict(self.props),
+        }
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """A composition: shell HTML, apps in registration order, start options, global state."""
+
+    shell_html: str
+    apps: tuple[AppConfig, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    global_state: Mapping[str, Any] | None = None
+    shell_routes: tuple[str, ...] = ("/",)
+    url: str = "http://localhost/"
+    source: str = "<config>"
+
+    @property
+    def layout_apps(self) -> frozenset[str]:
+        return frozenset(app.name for app in self.apps if app.layout)
+
+    def with_entries(self, entries: Mapping[str, str]) -> ComposeConfig:
+        """A copy whose apps named in ``entries`` are served from those URLs."""
+        apps = tuple(
+            replace(app, entry=entries[app.name]) if app.name in entries else app
+            for app in self.apps
+        )
+        return replace(self, apps=apps)
+
+    def unserved(self) -> tuple[AppConfig, ...]:
+        """Apps given as a local ``dir`` that still have no entry URL."""
+        return tuple(app for app in self.apps if app.entry is None)
+
+
+def load_config(path: str | Path) -> ComposeConfig:
+    """Read a TOML composition; paths inside it are relative to the file."""
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(source), "-", f"cannot read the file ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(source), "-", f"not valid TOML: {exc}") from exc
+    return parse_config(data, base_dir=source.resolve().parent, source=str(source))
+
+
+def parse_config(
+    data: Mapping[str, Any], *, base_dir: Path, source: str = "<config>"
+) -> ComposeConfig:
+    """Check and convert an already-parsed TOML table."""
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(source, unknown[0], f"unknown key (expected one of {sorted(_TOP_KEYS)})")
+    shell_html = _read_shell(data, base_dir, source)
+    options = _table(data, "options", source)
+    state = data.get("global_state")
+    if state is not None and not isinstance(state, dict):
+        raise ConfigError(source, "global_state", "must be a table")
+    routes = _str_list(data.get("shell_routes", ["/"]), source, "shell_routes")
+    if any(not route.startswith("/") for route in routes):
+        raise ConfigError(source, "shell_routes", "each route must start with '/'")
+    url = data.get("url", "http://localhost/")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError(source, "url", "must be an http(s) URL")
+    raw_apps = data.get("apps")
+    if not isinstance(raw_apps, list) or not raw_apps:
+        raise ConfigError(source, "apps", "needs at least one [[apps]] table")
+    apps = tuple(_parse_app(raw, index, base_dir, source) for index, raw in enumerate(raw_apps))
+    names = [app.name for app in apps]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(source, "name", "is used by two apps", app=name)
+    return ComposeConfig(
+        shell_html=shell_html,
+        apps=apps,
+        options=options,
+        global_state=state,
+        shell_routes=tuple(routes),
+        url=url,
+        source=source,
+    )
+
+
+def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
+    shell = data.get("shell")
+    if not isinstance(shell, str) or not shell:
+        raise ConfigError(source, "shell", "must be the path of the shell HTML file")
+    shell_path = base_dir / shell
+    try:
+        return shell_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "shell", f"cannot read {shell_path}: {exc}") from exc
+
+
+def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(source, f"apps[{index}]", "must be a table")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(source, f"apps[{index}].name", "must be a non-empty string")
+    unknown = sorted(set(raw) - _APP_KEYS)
+    if unknown:
+        raise ConfigError(
+            source, unknown[0], f"unknown key (expected {sorted(_APP_KEYS)})", app=name
+        )
+    entry, folder = raw.get("entry"), raw.get("dir")
+    if (entry is None) == (folder is None):
+        raise ConfigError(source, "entry", "give exactly one of 'entry' (a URL) or 'dir'", app=name)
+    if entry is not None and (
+        not isinstance(entry, str) or not entry.startswith(("http://", "https://"))
+    ):
+        raise ConfigError(source, "entry", "must be an http(s) URL", app=name)
+    app_dir: Path | None = None
+    if folder is not None:
+        if not isinstance(folder, str):
+            raise ConfigError(source, "dir", "must be a path", app=name)
+        app_dir = (base_dir / folder).resolve()
+        if not (app_dir / "index.html").is_file():
+            raise ConfigError(source, "dir", f"{app_dir} has no index.html", app=name)
+    container = raw.get("container")
+    if not isinstance(container, str) or not container:
+        raise ConfigError(source, "container", "must be a CSS selector", app=name)
+    rule = raw.get("active_rule")
+    if isinstance(rule, str):
+        rule = [rule]
+    rules = _str_list(rule, source, "active_rule", app=name)
+    if not rules:
+        raise ConfigError(source, "active_rule", "needs at least one path", app=name)
+    props = raw.get("props", {})
+    if not isinstance(props, dict):
+        raise ConfigError(source, "props", "must be a table", app=name)
+    layout = raw.get("layout", False)
+    if not isinstance(layout, bool):
+        raise ConfigError(source, "layout", "must be true or false", app=name)
+    return AppConfig(
+        name=name,
+        container=container,
+        active_rule=tuple(rules),
+        entry=entry,
+        dir=app_dir,
+        props=props,
+        layout=layout,
+    )
+
+
+def _table(data: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(source, key, "must be a table")
+    return value
+
+
+def _str_list(value: Any, source: str, key: str, *, app: str | None = None) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(source, key, "must be a string or a list of strings", app=app)
+    return list(value)

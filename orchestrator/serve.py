@@ -1,0 +1,240 @@
+"""Serving: each local app folder on its own loopback port, the composed shell under uvicorn.
+
+Everything here runs in one asyncio loop; servers are plain objects so a test or a benchmark can
+start as many as it needs and stop them again, and ``run_demo`` owns Ctrl-C for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal, TextIO
+from urllib.parse import urljoin
+
+import uvicorn
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .config import ComposeConfig, ConfigError, load_config
+
+__all__ = [
+    "DEFAULT_DEMO_PORT",
+    "LoopbackASGIServer",
+    "bind_loopback",
+    "compose",
+    "compose_once",
+    "find_demo_config",
+    "run_demo",
+    "serve_app_dirs",
+    "static_app",
+]
+
+DEFAULT_DEMO_PORT = 8000
+_HOST = "127.0.0.1"
+
+
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 (``port=0``: any free port); ``OSError`` if taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((_HOST, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class _CorsAssets:
+    """Lets a composed page on another origin fetch the app's assets (fonts, modules, fetch())."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"access-control-allow-origin", b"*"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self._app(scope, receive, send_with_cors)
+
+
+def static_app(directory: str | Path) -> ASGIApp:
+    """An ASGI app serving one micro-app folder (``/`` is its ``index.html``)."""
+    return _CorsAssets(StaticFiles(directory=Path(directory), html=True))
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn's server without its own signal handlers: the caller decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class LoopbackASGIServer:
+    """One ASGI app under uvicorn on a loopback socket, started and stopped from a running loop."""
+
+    def __init__(
+        self, app: ASGIApp, *, port: int = 0, log_level: str = "warning", lifespan: Literal["auto", "on", "off"] = "auto"
+    ) -> None:
+        self._socket = bind_loopback(port)
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://{_HOST}:{self.port}/"
+        config = uvicorn.Config(
+            app, log_level=log_level, access_log=False, lifespan=lifespan, timeout_keep_alive=30
+        )
+        self._server = _SignalFreeServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Serve in the background; returns once the server accepts connections."""
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+        while not self._server.started:
+            if self._task.done():
+                self._socket.close()
+                self._task.result()
+                raise OSError(f"the server for {self.url} stopped while starting")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        """Stop accepting, let open requests finish, run the lifespan shutdown."""
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._socket.close()
+
+    @property
+    def stopped(self) -> asyncio.Task[None] | None:
+        """The serving task (done when the server has stopped, for whatever reason)."""
+        return self._task
+
+    async def __aenter__(self) -> LoopbackASGIServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+@contextlib.asynccontextmanager
+async def serve_app_dirs(config: ComposeConfig) -> AsyncIterator[ComposeConfig]:
+    """Serve every ``dir`` app on its own port; yields the config with their entry URLs set."""
+    async with contextlib.AsyncExitStack() as stack:
+        entries: dict[str, str] = {}
+        for app in config.unserved():
+            if app.dir is None:
+                continue
+            server = await stack.enter_async_context(LoopbackASGIServer(static_app(app.dir)))
+            entries[app.name] = server.url
+        yield config.with_entries(entries)
+
+
+async def compose(config: ComposeConfig, path: str) -> str:
+    """The composed HTML of ``path``: apps served for the occasion, one orchestrator."""
+    from .asgi import start_orchestrator
+    from .html_entry import EntryLoader
+
+    async with serve_app_dirs(config) as served, EntryLoader() as loader:
+        orchestrator = await start_orchestrator(served, loader, urljoin(served.url, path))
+        try:
+            return str(orchestrator.document.html)
+        finally:
+            await orchestrator.aclose()
+
+
+def compose_once(config_path: str | Path, path: str) -> str:
+    """``mfe compose CONFIG PATH``: print-ready composed HTML for one path."""
+    if not path.startswith("/"):
+        raise ValueError(f"the path to compose must start with '/', got {path!r}")
+    return asyncio.run(compose(load_config(config_path), path))
+
+
+def find_demo_config(cwd: Path | None = None) -> Path:
+    """``demo/demo.toml`` of the source tree this package runs from, else of the working folder."""
+    candidates = [
+        Path(__file__).resolve().parents[1] / "demo" / "demo.toml",
+        (cwd or Path.cwd()) / "demo" / "demo.toml",
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = ", ".join(str(c) for c in candidates)
+    raise ConfigError("demo", "demo.toml", f"not found (looked at {tried})")
+
+
+def run_demo(
+    port: int | None = None, *, config_path: str | Path | None = None, out: TextIO | None = None
+) -> int:
+    """``mfe demo``: serve each sample app and the shell until Ctrl-C; returns the exit status."""
+    stream = out or sys.stdout
+    config = load_config(config_path or find_demo_config())
+    try:
+        shell_socket_port = _pick_port(port, stream)
+    except OSError as exc:
+        print(f"mfe demo: cannot listen on {_HOST}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return asyncio.run(_serve_demo(config, shell_socket_port, stream))
+
+
+def _pick_port(port: int | None, out: TextIO) -> int:
+    if port is not None:
+        bind_loopback(port).close()
+        return port
+    try:
+        bind_loopback(DEFAULT_DEMO_PORT).close()
+        return DEFAULT_DEMO_PORT
+    except OSError:
+        with contextlib.closing(bind_loopback(0)) as sock:
+            free: int = sock.getsockname()[1]
+        print(f"Port {DEFAULT_DEMO_PORT} is busy; using {free} instead.", file=out, flush=True)
+        return free
+
+
+async def _serve_demo(config: ComposeConfig, port: int, out: TextIO) -> int:
+    from .asgi import ComposeApp
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with _stop_on_signals(loop, stop.set):
+        async with serve_app_dirs(config) as served:
+            for app in served.apps:
+                print(f"  app {app.name:<8} {app.entry}", file=out)
+            compose_app = ComposeApp(served)
+            async with LoopbackASGIServer(compose_app, port=port, lifespan="on") as shell:
+                print(f"Shell: {shell.url}", file=out)
+                print("Press Ctrl-C to stop.", file=out, flush=True)
+                task = shell.stopped
+                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+                if task is not None:
+                    waiters.append(task)
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                waiters[0].cancel()
+    print("Stopped.", file=out, flush=True)
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> Iterator[None]:
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop)
+            handled.append(sig)
+    try:
+        yield
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)

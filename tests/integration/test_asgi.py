@@ -1,0 +1,276 @@
+"""ComposeApp over real HTTP on 127.0.0.1: sessions, cookies, status codes, caching headers.
+
+The first half drives ComposeApp with a small stand-in orchestrator so the session machinery is
+pinned on its own; the second half composes the sample apps with the real orchestrator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from orchestrator.asgi import ComposeApp, SessionStore
+from orchestrator.serve import LoopbackASGIServer
+
+# --- a stand-in orchestrator: routes by path prefix, records what happened to it ---------------
+
+
+@dataclass
+class _Doc:
+    owner: FakeOrchestrator
+
+    @property
+    def html(self) -> str:
+        o = self.owner
+        return f"<html><body><p id='who'>{o.serial}</p><p id='path'>{o.path}</p></body></html>"
+
+
+@dataclass
+class FakeOrchestrator:
+    serial: int
+    path: str
+    routes: dict[str, str]
+    broken: set[str]
+    closed: bool = False
+    navigations: list[str] = field(default_factory=list)
+    handlers: list[Callable[[BaseException], Any]] = field(default_factory=list)
+
+    @property
+    def document(self) -> _Doc:
+        return _Doc(self)
+
+    def check_activity_functions(self, url: str, /) -> list[str]:
+        path = urlsplit(url).path
+        return [name for name, prefix in self.routes.items() if path.startswith(prefix)]
+
+    async def navigate(self, url: str, /) -> list[str]:
+        await asyncio.sleep(0.01)
+        for name in self.broken:  # a LOAD_ERROR app is retried, and fails again, on each reroute
+            error = _BrokenEntry(name, f"http://127.0.0.1:9/{name}/")
+            for handler in self.handlers:
+                handler(error)
+        self.navigations.append(url)
+        self.path = urlsplit(url).path
+        return self.get_mounted_apps()
+
+    def get_mounted_apps(self) -> list[str]:
+        active = self.check_activity_functions("http://x" + self.path)
+        return [name for name in active if name not in self.broken]
+
+    def get_app_status(self, name: str, /) -> str | None:
+        return "LOAD_ERROR" if name in self.broken else "MOUNTED"
+
+    def add_error_handler(self, handler: Callable[[BaseException], Any], /) -> None:
+        self.handlers.append(handler)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _BrokenEntry(Exception):
+    def __init__(self, app_name: str, url: str) -> None:
+        super().__init__(f"could not load {url}: 503 Service Unavailable")
+        self.app_name = app_name
+        self.url = url
+
+
+@dataclass
+class FakeFactory:
+    routes: dict[str, str] = field(
+        default_factory=lambda: {"header": "/", "catalog": "/catalog", "profile": "/profile"}
+    )
+    broken: set[str] = field(default_factory=set)
+    made: list[FakeOrchestrator] = field(default_factory=list)
+
+    async def __call__(self, loader: Any, url: str) -> FakeOrchestrator:
+        orch = FakeOrchestrator(len(self.made), urlsplit(url).path, self.routes, self.broken)
+        self.made.append(orch)
+        return orch
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[ComposeApp], Any]]:
+    servers: list[LoopbackASGIServer] = []
+
+    async def start(app: ComposeApp) -> str:
+        server = LoopbackASGIServer(app, lifespan="on")
+        await server.start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+_NO_LOADER: Any = object()  # the stand-in factory never fetches
+
+
+def _app(factory: FakeFactory, **options: Any) -> ComposeApp:
+    options.setdefault("loader", _NO_LOADER)
+    return ComposeApp(factory, layout_apps=["header"], shell_routes=["/"], **options)
+
+
+async def test_cookie_binds_a_session_to_one_orchestrator(serve: Any) -> None:
+    factory = FakeFactory()
+    url = await serve(_app(factory, secret_key="k"))
+    async with httpx.AsyncClient(base_url=url) as alice, httpx.AsyncClient(base_url=url) as bob:
+        first = await alice.get("/catalog")
+        assert first.status_code == 200
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith("mfe_session=")
+        lowered = cookie.lower()
+        assert "httponly" in lowered and "samesite=lax" in lowered and "path=/" in lowered
+        again = await alice.get("/profile")
+        assert "set-cookie" not in again.headers
+        assert "<p id='who'>0</p>" in again.text and "<p id='path'>/profile</p>" in again.text
+        other = await bob.get("/profile")
+        assert "<p id='who'>1</p>" in other.text
+    assert len(factory.made) == 2
+    assert factory.made[0].navigations == ["http://localhost/profile"]
+
+
+async def test_nothing_of_the_session_is_in_the_url_and_pages_are_not_shared(serve: Any) -> None:
+    factory = FakeFactory()
+    url = await serve(_app(factory))
+    async with httpx.AsyncClient(base_url=url, follow_redirects=False) as client:
+        response = await client.get("/catalog")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers["vary"] == "Cookie"
+    assert response.headers["content-type"].startswith("text/html")
+    sid_and_sig = response.cookies["mfe_session"]
+    assert sid_and_sig not in response.text
+    assert str(response.url).endswith("/catalog")
+
+
+async def test_forged_or_foreign_cookie_gets_a_new_session(serve: Any) -> None:
+    factory = FakeFactory()
+    app = _app(factory, secret_key=b"server-secret")
+    url = await serve(app)
+    forged = ComposeApp(factory, secret_key=b"another-secret").sign("stolen-id")
+    async with httpx.AsyncClient(base_url=url) as client:
+        for value in (forged, "stolen-id", "stolen-id.AAAA", ""):
+            client.cookies.clear()
+            client.cookies.set("mfe_session", value)
+            response = await client.get("/catalog")
+            assert response.status_code == 200
+            assert response.cookies["mfe_session"] != value
+            assert "stolen-id" not in app.sessions
+    assert len(factory.made) == 4
+
+
+async def test_status_codes_404_502_and_shell_route(serve: Any) -> None:
+    factory = FakeFactory(broken={"catalog"})
+    url = await serve(_app(factory))
+    async with httpx.AsyncClient(base_url=url) as client:
+        missing = await client.get("/nowhere")
+        assert missing.status_code == 404
+        assert "/nowhere" in missing.text
+        assert missing.headers["cache-control"] == "private, no-store"
+        broken = await client.get("/catalog")
+        assert broken.status_code == 502
+        assert "catalog" in broken.text and "http://127.0.0.1:9/catalog/" in broken.text
+        assert "503 Service Unavailable" in broken.text
+        home = await client.get("/")
+        assert home.status_code == 200
+        fine = await client.get("/profile")
+        assert fine.status_code == 200
+        posted = await client.post("/catalog")
+        assert posted.status_code == 405
+        assert posted.headers["allow"] == "GET, HEAD"
+
+
+async def test_a_broken_app_with_another_routed_app_mounted_is_not_a_502(serve: Any) -> None:
+    factory = FakeFactory(
+        routes={"header": "/", "catalog": "/shop", "deals": "/shop"}, broken={"catalog"}
+    )
+    url = await serve(_app(factory))
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/shop")
+    assert response.status_code == 200
+
+
+async def test_requests_of_one_session_are_serialized(serve: Any) -> None:
+    factory = FakeFactory()
+    url = await serve(_app(factory))
+    async with httpx.AsyncClient(base_url=url) as client:
+        await client.get("/")
+        paths = [f"/catalog/{i}" for i in range(8)]
+        responses = await asyncio.gather(*(client.get(p) for p in paths))
+    assert len(factory.made) == 1
+    # each response shows the path it asked for: no request saw another's navigation
+    for path, response in zip(paths, responses, strict=True):
+        assert f"<p id='path'>{path}</p>" in response.text
+
+
+async def test_lru_eviction_closes_the_oldest_orchestrator(serve: Any) -> None:
+    factory = FakeFactory()
+    app = _app(factory, max_sessions=2)
+    url = await serve(app)
+    clients = [httpx.AsyncClient(base_url=url) for _ in range(3)]
+    try:
+        for client in clients:
+            await client.get("/catalog")
+        for _ in range(50):
+            if factory.made[0].closed:
+                break
+            await asyncio.sleep(0.01)
+        assert factory.made[0].closed
+        assert not factory.made[1].closed and not factory.made[2].closed
+        assert len(app.sessions) == 2
+        # the evicted user comes back: a fresh orchestrator under the same signed id
+        response = await clients[0].get("/profile")
+        assert "<p id='who'>3</p>" in response.text
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_idle_sessions_expire() -> None:
+    now = [0.0]
+    store = SessionStore(max_sessions=10, ttl=60.0, clock=lambda: now[0])
+    store.touch("a")
+    now[0] = 30.0
+    store.touch("b")
+    now[0] = 70.0
+    _, evicted = store.touch("b")
+    assert [s.sid for s in evicted] == ["a"]
+    assert "a" not in store and "b" in store
+    now[0] = 200.0
+    _, evicted = store.touch("c")
+    assert [s.sid for s in evicted] == ["b"]
+
+
+def test_store_rejects_nonsense_bounds() -> None:
+    with pytest.raises(ValueError, match="max_sessions"):
+        SessionStore(max_sessions=0, ttl=1.0, clock=lambda: 0.0)
+    with pytest.raises(ValueError, match="session_ttl"):
+        SessionStore(max_sessions=1, ttl=0.0, clock=lambda: 0.0)
+
+
+async def test_lifespan_shutdown_closes_every_orchestrator() -> None:
+    factory = FakeFactory()
+    app = _app(factory)
+    server = LoopbackASGIServer(app, lifespan="on")
+    await server.start()
+    async with (
+        httpx.AsyncClient(base_url=server.url) as a,
+        httpx.AsyncClient(base_url=server.url) as b,
+    ):
+        await a.get("/catalog")
+        await b.get("/profile")
+    await server.stop()
+    assert [o.closed for o in factory.made] == [True, True]
+    assert len(app.sessions) == 0
+
+
+def test_compose_app_needs_a_config_or_a_factory() -> None:
+    with pytest.raises(TypeError, match="ComposeConfig or an async factory"):
+        ComposeApp("apps.toml")  # type: ignore[arg-type]
