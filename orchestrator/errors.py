@@ -59,3 +59,11 @@ class ParcelStateError(OrchestratorError):
         self.parcel_name = parcel_name
         self.status = status
         super().__init__(f"Cannot {action} parcel '{parcel_name}' -- it is in a {status} status")
+
+
+class EntrySyntaxError(EntryLoadError):
+    """An entry was fetched but is malformed (two ``entry`` scripts, an unusable config entry)."""
+
+
+class IntegrityError(EntryLoadError):
+    """A script or stylesheet did not match its ``integrity`` (Subresource Integrity) digest."""

@@ -1,0 +1,386 @@
+"""import-html-entry's ``processTpl`` rules, applied to a parsed lxml tree instead of regexes.
+
+The template becomes what qiankun puts inside an app's wrapper: a ``<qiankun-head>`` element holding
+the page's ``<head>`` children, then the ``<body>`` contents (a browser drops ``<html>``, ``<head>``
+and ``<body>`` tags, and their attributes, when it parses a page into a ``<div>``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import lxml.html
+from lxml import etree
+
+from ._entry_urls import resolve_url
+from .errors import EntrySyntaxError
+
+__all__ = ["Extracted", "Script", "Style", "extract_config", "extract_page"]
+
+_JS_TYPES = frozenset(
+    {
+        "text/javascript",
+        "application/javascript",
+        "text/ecmascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/x-ecmascript",
+        "text/x-javascript",
+        "text/x-ecmascript",
+        "text/jscript",
+        "text/livescript",
+        "text/javascript1.0",
+        "text/javascript1.1",
+        "text/javascript1.2",
+        "text/javascript1.3",
+        "text/javascript1.4",
+        "text/javascript1.5",
+        "module",
+    }
+)
+_PYTHON_TYPES = frozenset({"text/python", "text/x-python", "application/x-python"})
+_SUFFIX = " replaced by import-html-entry "
+_INLINE_SCRIPT = " inline scripts" + _SUFFIX
+
+
+@dataclass(frozen=True)
+class Script:
+    """One script of an entry, in document order: external (``src``) or inline (``content``)."""
+
+    src: str | None = None
+    content: str | None = None
+    type: str | None = None
+    is_python: bool = False
+    is_async: bool = False
+    is_module: bool = False
+    crossorigin: str | None = None
+    integrity: str | None = None
+    is_entry: bool = False
+    attrs: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """A one-word label for reports: ``python``, ``module``, ``async`` or ``classic``."""
+        if self.is_python:
+            return "python"
+        if self.is_module:
+            return "module"
+        return "async" if self.is_async else "classic"
+
+    @property
+    def label(self) -> str:
+        """The URL, or ``inline`` with the first characters of the code."""
+        if self.src is not None:
+            return self.src
+        head = " ".join((self.content or "").split())
+        return f"inline: {head[:40]}{'…' if len(head) > 40 else ''}"
+
+
+@dataclass(frozen=True)
+class Style:
+    """One stylesheet of an entry: external (``href``) or inline (``content``, config entries)."""
+
+    href: str | None = None
+    content: str | None = None
+    integrity: str | None = None
+    attrs: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The processed template (kept parsed) and the assets found in it."""
+
+    fragment: tuple[etree._Element, ...]
+    scripts: tuple[Script, ...]
+    styles: tuple[Style, ...]
+    entry_script: Script | None
+    base_url: str
+    style_placeholders: tuple[tuple[str, int], ...]
+
+    def template_html(self) -> str:
+        return "".join(
+            lxml.html.tostring(node, encoding="unicode", method="html") for node in self.fragment
+        )
+
+    def copy_fragment(self, style_texts: Sequence[str] | None = None) -> list[etree._Element]:
+        """A deep copy of the template nodes; with ``style_texts`` each stylesheet placeholder
+        becomes ``<style>/* URL */CSS</style>``, as import-html-entry's ``getEmbedHTML``."""
+        nodes = [copy.deepcopy(node) for node in self.fragment]
+        if style_texts is None or not self.style_placeholders:
+            return nodes
+        if len(style_texts) != len(self.styles):
+            raise ValueError(f"expected {len(self.styles)} style texts, got {len(style_texts)}")
+        wanted = dict(self.style_placeholders)
+        for node in nodes:
+            for comment in list(node.iter(etree.Comment)):
+                index = wanted.pop(comment.text or "", None)
+                if index is None:
+                    continue
+                style = etree.Element("style")
+                style.text = f"/* {self.styles[index].href} */{style_texts[index]}"
+                _replace(comment, style)
+        return nodes
+
+
+def new_parser(*, keep_comments: bool = False) -> lxml.html.HTMLParser:
+    """An HTML parser for entries; one per loader, as lxml parsers must not be shared by threads."""
+    return lxml.html.HTMLParser(remove_comments=not keep_comments, remove_pis=True, huge_tree=True)
+
+
+def extract_page(
+    html: str, public_path: str, parser: lxml.html.HTMLParser, *, where: str | None = None
+) -> Extracted:
+    """Parse an HTML entry, extract its assets, and leave placeholders in the template.
+
+    ``where`` (the entry URL) is named in errors.
+    """
+    root = _parse_document(html, parser)
+    state = _State(public_path, where)
+    for node in list(root.iter("base", "link", "style", "script")):
+        tag = node.tag
+        if tag == "script":
+            state.script(node)
+        elif tag == "link":
+            state.link(node)
+        elif tag == "style":
+            if node.get("ignore") is not None:
+                _replace(node, _comment(" ignore asset style file" + _SUFFIX))
+        elif state.base is None and node.get("href") is not None:
+            state.base = resolve_url(public_path, node.get("href") or "")
+            _replace(node, _comment(f" base {state.base}{_SUFFIX}"))
+    head, body = root.find("head"), root.find("body")
+    qiankun_head = root.makeelement("qiankun-head", {})
+    if head is not None:
+        qiankun_head.text = head.text
+        qiankun_head.extend(list(head))
+    fragment: list[etree._Element] = [qiankun_head]
+    if body is not None:
+        qiankun_head.tail = body.text
+        fragment.extend(body)
+    return state.result(fragment)
+
+
+def extract_config(
+    html: str,
+    scripts: Iterable[str],
+    styles: Iterable[str],
+    public_path: str,
+    parser: lxml.html.HTMLParser,
+) -> Extracted:
+    """A config entry: style placeholders, then ``html`` as given, then script placeholders."""
+    state = _State(public_path, "config entry")
+    holder = lxml.html.fragment_fromstring(html or "", create_parent="div", parser=parser)
+    lead: list[etree._Element] = []
+    for item in styles:
+        lead.append(state.config_style(item))
+    tail: list[etree._Element] = [state.config_script(item) for item in scripts]
+    qiankun_head = holder.makeelement("qiankun-head", {})
+    qiankun_head.tail = None
+    fragment = [qiankun_head, *lead]
+    if holder.text:
+        anchor = fragment[-1]
+        anchor.tail = (anchor.tail or "") + holder.text
+    fragment.extend(holder)
+    fragment.extend(tail)
+    return state.result(fragment)
+
+
+class _State:
+    """What one extraction has found so far."""
+
+    def __init__(self, public_path: str, where: str | None) -> None:
+        self.public_path = public_path
+        self.where = where or public_path
+        self.base: str | None = None
+        self.scripts: list[Script] = []
+        self.styles: list[Style] = []
+        self.style_placeholders: list[tuple[str, int]] = []
+        self.entry: Script | None = None
+
+    def url(self, ref: str) -> str:
+        return resolve_url(self.base or self.public_path, ref)
+
+    def result(self, fragment: Sequence[etree._Element]) -> Extracted:
+        entry = self.entry
+        if entry is None and self.scripts:
+            entry = self.scripts[-1]
+        return Extracted(
+            fragment=tuple(fragment),
+            scripts=tuple(self.scripts),
+            styles=tuple(self.styles),
+            entry_script=entry,
+            base_url=self.base or self.public_path,
+            style_placeholders=tuple(self.style_placeholders),
+        )
+
+    def link(self, node: etree._Element) -> None:
+        rel = (node.get("rel") or "").lower().split()
+        raw_href = node.get("href") or ""
+        if not raw_href.strip():
+            return
+        if "stylesheet" in rel and "alternate" not in rel:
+            href = self.url(raw_href)
+            if node.get("ignore") is not None:
+                _replace(node, _comment(f" ignore asset {href}{_SUFFIX}"))
+                return
+            text = f"  link {href}{_SUFFIX}"
+            self.style_placeholders.append((_comment_text(text), len(self.styles)))
+            self.styles.append(
+                Style(href=href, integrity=node.get("integrity"), attrs=_attrs(node))
+            )
+            _replace(node, _comment(text))
+        elif ("preload" in rel or "prefetch" in rel) and (node.get("as") or "").lower() != "font":
+            _replace(node, _comment(f" prefetch/preload link {raw_href}{_SUFFIX}"))
+
+    def script(self, node: etree._Element) -> None:
+        declared = node.get("type")
+        kind = (declared or "").strip().lower()
+        is_python = kind in _PYTHON_TYPES
+        if kind and not is_python and kind not in _JS_TYPES:
+            return
+        is_module = kind == "module"
+        raw_src = (node.get("src") or "").strip()
+        src = self.url(raw_src) if raw_src else None
+        if node.get("ignore") is not None:
+            _replace(node, _comment(f" ignore asset {src or 'js file'}{_SUFFIX}"))
+            return
+        if node.get("nomodule") is not None and not is_module and not is_python:
+            _replace(
+                node, _comment(f" nomodule script {src or 'js file'} ignored by import-html-entry ")
+            )
+            return
+        is_entry = node.get("entry") is not None
+        if src is None:
+            content = node.text or ""
+            _replace(node, _comment(_INLINE_SCRIPT))
+            if _is_blank_code(content, is_python):
+                if is_entry:
+                    raise EntrySyntaxError(self.where, "the entry script is an empty inline script")
+                return
+            placeholder = None
+        else:
+            content = None
+            cors = (node.get("crossorigin") or "").strip().lower() == "use-credentials"
+            is_async = node.get("async") is not None
+            placeholder = (
+                f" {'cors' if cors else ''} {'async' if is_async else ''} script {src}{_SUFFIX}"
+            )
+        crossorigin = node.get("crossorigin")
+        script = Script(
+            src=src,
+            content=content,
+            type=declared,
+            is_python=is_python,
+            is_async=node.get("async") is not None,
+            is_module=is_module,
+            crossorigin=None
+            if crossorigin is None
+            else (crossorigin.strip().lower() or "anonymous"),
+            integrity=node.get("integrity"),
+            is_entry=is_entry,
+            attrs=_attrs(node),
+        )
+        if placeholder is not None:
+            _replace(node, _comment(placeholder))
+        self._add_script(script)
+
+    def _add_script(self, script: Script) -> None:
+        if script.is_entry:
+            if self.entry is not None:
+                raise EntrySyntaxError(
+                    self.where,
+                    f"two scripts are marked as entry: {self.entry.label} and {script.label}",
+                )
+            self.entry = script
+        self.scripts.append(script)
+
+    def config_style(self, item: str) -> etree._Element:
+        text = item.strip()
+        if text.startswith("<"):
+            node: etree._Element = lxml.html.fragment_fromstring(text)
+            self.styles.append(Style(content=node.text or "", attrs=_attrs(node)))
+            return node
+        href = self._config_url(item)
+        comment = f"  link {href}{_SUFFIX}"
+        self.style_placeholders.append((_comment_text(comment), len(self.styles)))
+        self.styles.append(Style(href=href))
+        return _comment(comment)
+
+    def config_script(self, item: str) -> etree._Element:
+        text = item.strip()
+        if text.startswith("<"):
+            node = lxml.html.fragment_fromstring(text)
+            kind = (node.get("type") or "").strip().lower()
+            raw_src = (node.get("src") or "").strip()
+            script = Script(
+                src=self._config_url(raw_src) if raw_src else None,
+                content=None if raw_src else node.text or "",
+                type=node.get("type"),
+                is_python=kind in _PYTHON_TYPES,
+                is_async=node.get("async") is not None,
+                is_module=kind == "module",
+                crossorigin=node.get("crossorigin"),
+                integrity=node.get("integrity"),
+                is_entry=False,
+                attrs=_attrs(node),
+            )
+            self.scripts.append(script)
+            return _comment(
+                _INLINE_SCRIPT if script.src is None else f"   script {script.src}{_SUFFIX}"
+            )
+        src = self._config_url(item)
+        python = src.split("?", 1)[0].endswith(".py")
+        self.scripts.append(
+            Script(src=src, is_python=python, type="text/python" if python else None)
+        )
+        return _comment(f"   script {src}{_SUFFIX}")
+
+    def _config_url(self, ref: str) -> str:
+        href = self.url(ref)
+        if "://" not in href:
+            raise EntrySyntaxError(
+                ref, f"cannot resolve {ref!r} against public path {self.public_path!r}"
+            )
+        return href
+
+
+def _parse_document(html: str, parser: lxml.html.HTMLParser) -> etree._Element:
+    if not html.strip():
+        html = "<html><head></head><body></body></html>"
+    try:
+        return lxml.html.document_fromstring(html, parser=parser)
+    except etree.ParserError:
+        return lxml.html.document_fromstring("<html><body></body></html>", parser=parser)
+
+
+def _is_blank_code(code: str, is_python: bool) -> bool:
+    """True when every line is blank or a line comment (``//``, or ``#`` for Python)."""
+    marker = "#" if is_python else "//"
+    return all(not line.strip() or line.lstrip().startswith(marker) for line in code.splitlines())
+
+
+def _attrs(node: etree._Element) -> Mapping[str, str]:
+    return MappingProxyType(dict(node.attrib))
+
+
+def _comment_text(text: str) -> str:
+    """Comment text made legal: ``--`` may not appear inside an HTML/XML comment."""
+    while "--" in text:
+        text = text.replace("--", "-%2D")
+    return text[:-1] + "%2D" if text.endswith("-") else text
+
+
+def _comment(text: str) -> etree._Element:
+    return etree.Comment(_comment_text(text))
+
+
+def _replace(node: etree._Element, new: etree._Element) -> None:
+    """Put ``new`` where ``node`` was, keeping the text that followed it."""
+    parent = node.getparent()
+    new.tail = node.tail
+    if parent is None:
+        return
+    parent.replace(node, new)
