@@ -1,0 +1,75 @@
+"""Side effects an app creates through its proxy (listeners, timers), so unmount can free them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._events import Listener
+from ._window import Window
+
+
+class SideEffects:
+    """Records the window listeners and timers one app added; ``free()`` removes what remains.
+
+    As qiankun's interval and window-listener patchers, but timeouts are tracked too so no
+    callback of an unmounted app fires later.
+    """
+
+    __slots__ = ("_listeners", "_timers", "_window")
+
+    def __init__(self, window: Window) -> None:
+        self._window = window
+        self._listeners: dict[tuple[str, Listener], None] = {}
+        self._timers: dict[int, None] = {}
+
+    def add_event_listener(self, type: str, listener: Listener) -> None:
+        self._window.add_event_listener(type, listener)
+        self._listeners[(type, listener)] = None
+
+    def remove_event_listener(self, type: str, listener: Listener) -> None:
+        self._window.remove_event_listener(type, listener)
+        self._listeners.pop((type, listener), None)
+
+    def set_timeout(self, callback: Callable[..., Any], delay: float, args: tuple[Any, ...]) -> int:
+        timers = self._timers
+        cell: list[int] = []
+
+        def _fire(*fire_args: Any) -> Any:
+            timers.pop(cell[0], None)
+            return callback(*fire_args)
+
+        handle = self._window.set_timeout(_fire, delay, *args)
+        cell.append(handle)
+        timers[handle] = None
+        return handle
+
+    def set_interval(
+        self, callback: Callable[..., Any], delay: float, args: tuple[Any, ...]
+    ) -> int:
+        handle = self._window.set_interval(callback, delay, *args)
+        self._timers[handle] = None
+        return handle
+
+    def clear_timer(self, handle: int | None) -> None:
+        self._window.clear_timeout(handle)
+        if handle is not None:
+            self._timers.pop(handle, None)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
+    @property
+    def timer_count(self) -> int:
+        return len(self._timers)
+
+    def free(self) -> None:
+        """Remove every recorded listener and cancel every recorded timer still pending."""
+        window = self._window
+        for type, listener in list(self._listeners):
+            window.remove_event_listener(type, listener)
+        self._listeners.clear()
+        for handle in list(self._timers):
+            window.clear_timeout(handle)
+        self._timers.clear()
