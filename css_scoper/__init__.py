@@ -1,1 +1,18 @@
-"""Rewrite CSS so each rule applies only under a prefix selector."""
+"""Rewrite CSS so each rule applies only under a prefix selector.
+
+qiankun's scoped CSS done on the CSS grammar instead of regexes over whole rules.
+"""
+
+from css_scoper._cache import CacheInfo, ScopedCSSCache
+from css_scoper._cli import main, scope_css_command
+from css_scoper._scope import GROUPING_AT_RULES, app_prefix, scope_css
+
+__all__ = [
+    "GROUPING_AT_RULES",
+    "CacheInfo",
+    "ScopedCSSCache",
+    "app_prefix",
+    "main",
+    "scope_css",
+    "scope_css_command",
+]

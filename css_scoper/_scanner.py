@@ -1,0 +1,132 @@
+"""Token-aware skipping over CSS text: strings, comments, escapes, url tokens and nested blocks.
+
+The scoper only needs to know where things end, so this module never builds tokens: it jumps
+from one significant character to the next with compiled patterns and returns offsets.
+"""
+
+from __future__ import annotations
+
+import re
+
+WHITESPACE = " \t\n\r\f"
+
+# Characters that can change how the following text is read (or end what is being skipped).
+_SIGNIFICANT = re.compile(r"[{}()\[\];\"'\\]|/\*")
+_SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
+
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\\n\r\f]|\\(?:[\s\S]|\Z))*(?:"|(?=[\n\r\f])|\Z)')
+_SINGLE_QUOTED = re.compile(r"'(?:[^'\\\n\r\f]|\\(?:[\s\S]|\Z))*(?:'|(?=[\n\r\f])|\Z)")
+
+# After `url(` with no quote: everything up to the closing parenthesis is one token
+# (a url token, or the remnants of a bad one), braces and `/*` included.
+_UNQUOTED_URL_REST = re.compile(r"(?:[^)\\]|\\(?:[\s\S]|\Z))*(?:\)|\Z)")
+_URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
+
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+
+# Whitespace and comments between rules; at the top level of a stylesheet `<!--`/`-->` too.
+SKIP_BETWEEN_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+")
+SKIP_BETWEEN_TOP_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z))|<!--|-->)*+")
+
+_IDENT = re.compile(
+    r"-?(?:[A-Za-z_\u0080-\U0010ffff]|\\[^\n\r\f]|-)(?:[A-Za-z0-9_\-\u0080-\U0010ffff]|\\[^\n\r\f])*"
+)
+
+
+def skip_string(css: str, pos: int) -> int:
+    """Offset just after the string starting at `pos` (a bad string stops before its newline)."""
+    pattern = _DOUBLE_QUOTED if css[pos] == '"' else _SINGLE_QUOTED
+    match = pattern.match(css, pos)
+    return match.end() if match else len(css)
+
+
+def skip_comment(css: str, pos: int) -> int:
+    """Offset just after the comment starting at `pos`; an unclosed comment runs to the end."""
+    end = css.find("*/", pos + 2)
+    return len(css) if end < 0 else end + 2
+
+
+def match_ident(css: str, pos: int) -> int:
+    """Offset after the identifier starting at `pos`, or `pos` when there is none."""
+    match = _IDENT.match(css, pos)
+    return match.end() if match else pos
+
+
+def _is_url_function(css: str, paren: int) -> bool:
+    """Whether the `(` at `paren` opens `url(`, the one function whose argument is raw text."""
+    start = paren - 3
+    if start < 0 or css[start:paren].lower() != "url":
+        return False
+    if start > 0:
+        before = css[start - 1]
+        if before == "\\" or _NAME_CHAR.match(before):
+            return False
+    return True
+
+
+def skip_url_argument(css: str, after_paren: int) -> int | None:
+    """For an unquoted `url(`, the offset after its closing `)`; None if the argument is quoted."""
+    quote = _URL_ARG_START.match(css, after_paren)
+    if quote is not None and quote.group(1):
+        return None
+    rest = _UNQUOTED_URL_REST.match(css, after_paren)
+    return rest.end() if rest else len(css)
+
+
+def scan(css: str, pos: int, stops: str, opened: str = "") -> int:
+    """Offset of the first character of `stops` found outside any string, comment or nested block.
+
+    `opened` lists the block openers already entered (e.g. `"{"` to find the end of a block);
+    once they are all closed the scan stops just after the closer. Returns `len(css)` at the end
+    of the input. Stray closers that match nothing are ordinary characters, as in CSS syntax.
+    """
+    stack = list(opened)
+    search = (_SIGNIFICANT if ";" in stops else _SIGNIFICANT_IN_BLOCK).search
+    length = len(css)
+    while True:
+        match = search(css, pos)
+        if match is None:
+            return length
+        i = match.start()
+        c = css[i]
+        if c == "/":
+            pos = skip_comment(css, i)
+        elif c == '"' or c == "'":
+            pos = skip_string(css, i)
+        elif c == "\\":
+            pos = i + 1 if i + 1 < length and css[i + 1] in "\n\r\f" else i + 2
+        elif c == "(" or c == "[" or c == "{":
+            if not stack and c in stops:
+                return i
+            if c == "(" and _is_url_function(css, i):
+                end = skip_url_argument(css, i + 1)
+                if end is not None:
+                    pos = end
+                    continue
+            stack.append(c)
+            pos = i + 1
+        elif c == ")" or c == "]" or c == "}":
+            if stack:
+                if _CLOSER[stack[-1]] == c:
+                    stack.pop()
+                    if not stack and opened:
+                        return i + 1
+            elif c in stops:
+                return i
+            pos = i + 1
+        else:  # ";"
+            if not stack and c in stops:
+                return i
+            pos = i + 1
+
+
+def block_end(css: str, open_brace: int) -> int:
+    """Offset just after the `}` matching the `{` at `open_brace` (or the end of the input)."""
+    return scan(css, open_brace + 1, "", "{")
+
+
+def skip_whitespace_and_comments(css: str, pos: int) -> int:
+    """Offset of the first character at or after `pos` that is neither whitespace nor a comment."""
+    match = SKIP_BETWEEN_RULES.match(css, pos)
+    return match.end() if match else pos

@@ -1,0 +1,90 @@
+"""Make relative `url(...)` references absolute, so an inlined stylesheet keeps its assets.
+
+A stylesheet's relative URLs are relative to the stylesheet's own address; once its text is
+inlined into a `<style>` in another page they would resolve against that page instead.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+_URL_OR_OPAQUE = re.compile(
+    r"""
+      "(?:[^"\\\n\r\f]|\\[\s\S])*"
+    | '(?:[^'\\\n\r\f]|\\[\s\S])*'
+    | /\*[\s\S]*?(?:\*/|\Z)
+    | (?<![\w\-\\])url\( [ \t\n\r\f]*
+      (?: "(?P<dq>(?:[^"\\\n\r\f]|\\[\s\S])*)"
+        | '(?P<sq>(?:[^'\\\n\r\f]|\\[\s\S])*)'
+        | (?P<raw>[^"'()\\ \t\n\r\f]*)
+      ) [ \t\n\r\f]*\)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_HAS_URL = re.compile(r"url\(", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_UNSAFE_UNQUOTED = re.compile(r"[\"'()\\ \t\n\r\f\x00-\x1f\x7f]")
+_LEADING_STRING = re.compile(
+    r"""(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+"""
+    r"""("(?:[^"\\\n\r\f]|\\[\s\S])*"|'(?:[^'\\\n\r\f]|\\[\s\S])*')"""
+)
+
+
+def resolve(reference: str, base_url: str) -> str:
+    """`reference` made absolute against `base_url`; fragments, `data:` and absolute URLs kept."""
+    if not reference or reference.startswith("#") or "\\" in reference:
+        return reference
+    if _ABSOLUTE.match(reference):
+        return reference
+    try:
+        return urljoin(base_url, reference)
+    except ValueError:
+        return reference
+
+
+def _quoted(value: str, quote: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\a ")
+    return quote + escaped + quote
+
+
+def _rewrite_match(match: re.Match[str], base_url: str) -> str:
+    text = match.group(0)
+    for group, quote in (("dq", '"'), ("sq", "'"), ("raw", "")):
+        value = match.group(group)
+        if value is None:
+            continue
+        absolute = resolve(value, base_url)
+        if absolute == value:
+            return text
+        start = match.start(group) - match.start()
+        end = match.end(group) - match.start()
+        if quote:
+            start, end = start - 1, end + 1
+            replacement = _quoted(absolute, quote)
+        elif _UNSAFE_UNQUOTED.search(absolute):
+            replacement = _quoted(absolute, '"')
+        else:
+            replacement = absolute
+        return text[:start] + replacement + text[end:]
+    return text
+
+
+def rewrite_urls(css: str, base_url: str) -> str:
+    """`css` with every relative `url(...)` outside strings and comments made absolute."""
+    if not _HAS_URL.search(css):
+        return css
+    return _URL_OR_OPAQUE.sub(lambda match: _rewrite_match(match, base_url), css)
+
+
+def rewrite_import_prelude(prelude: str, base_url: str) -> str:
+    """An `@import` prelude with its URL, written as a string or as `url()`, made absolute."""
+    leading = _LEADING_STRING.match(prelude)
+    if leading is None:
+        return rewrite_urls(prelude, base_url)
+    literal = leading.group(1)
+    absolute = resolve(literal[1:-1], base_url)
+    if absolute == literal[1:-1]:
+        return prelude
+    start, end = leading.span(1)
+    return prelude[:start] + _quoted(absolute, literal[0]) + prelude[end:]
