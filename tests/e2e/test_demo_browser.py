@@ -1,0 +1,165 @@
+"""The demo in a real browser: Debian's Chromium, driven by Playwright, over loopback servers.
+
+A missing browser or Playwright is a failure with a clear message, never a skip: `make test`
+installs Chromium (`make chromium`) and the test extra installs Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orchestrator.asgi import ComposeApp
+from orchestrator.config import load_config
+from orchestrator.serve import LoopbackASGIServer, find_demo_config, serve_app_dirs, static_app
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright
+except ImportError as exc:  # pragma: no cover - the test extra installs it
+    raise ImportError(
+        "Playwright is needed for the browser tests: install the test extra "
+        "(`pip install -e '.[test]'`, done by `make test`)"
+    ) from exc
+
+CHROMIUM = Path(os.environ.get("MFE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+# the colours each stylesheet gives `h1` (apps/*/style.css and the shell's own <style>)
+SHELL_H1 = "rgb(15, 23, 42)"
+HEADER_H1 = "rgb(255, 255, 255)"
+APP_H1 = {
+    "catalog": "rgb(22, 101, 52)",
+    "profile": "rgb(107, 33, 168)",
+    "clock": "rgb(217, 119, 6)",
+}
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make chromium` (Debian's `chromium` package) "
+            "or set MFE_CHROMIUM to a Chromium binary",
+            pytrace=False,
+        )
+
+
+def _shot(name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return str(ARTIFACTS / name)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    _require_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def demo_url() -> AsyncIterator[str]:
+    config = load_config(find_demo_config())
+    async with serve_app_dirs(config) as served:
+        app = ComposeApp(served)
+        async with LoopbackASGIServer(app, lifespan="on") as shell:
+            yield shell.url.rstrip("/")
+
+
+async def _colour(page: Page, selector: str) -> str:
+    return str(await page.eval_on_selector(selector, "el => getComputedStyle(el).color"))
+
+
+async def _text(page: Page, selector: str) -> str:
+    return (await page.inner_text(selector)).strip()
+
+
+async def _visit(page: Page, url: str, shot: str) -> None:
+    response = await page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, f"{url}: {response and response.status}"
+    await page.screenshot(path=_shot(shot), full_page=True)
+
+
+async def test_clock_app_alone_runs_its_javascript(browser: Browser) -> None:
+    async with LoopbackASGIServer(static_app(ROOT / "apps" / "clock")) as server:
+        page = await browser.new_page()
+        await page.goto(server.url)
+        await page.wait_for_function(
+            "Number(document.getElementById('clock-time').dataset.ticks) >= 1", timeout=5000
+        )
+        assert re.fullmatch(r"\d\d:\d\d:\d\d", await _text(page, "#clock-time"))
+        await page.close()
+
+
+async def test_demo_pages_compose_scope_and_share_state(browser: Browser, demo_url: str) -> None:
+    context = await browser.new_context(viewport={"width": 1100, "height": 760})
+    page = await context.new_page()
+
+    await _visit(page, f"{demo_url}/catalog", "catalog.png")
+    assert await page.locator("#catalog li.product").count() == 5
+    assert await _text(page, "#header-user") == "Not signed in"
+    assert await page.locator("#profile *").count() == 0
+    header_h1 = await _colour(page, "#header h1")
+    catalog_h1 = await _colour(page, "#catalog h1")
+    shell_h1 = await _colour(page, "#shell-title")
+    assert (header_h1, catalog_h1, shell_h1) == (HEADER_H1, APP_H1["catalog"], SHELL_H1)
+    cards = [
+        await page.eval_on_selector(sel, "el => getComputedStyle(el).backgroundColor")
+        for sel in ("#header .card", "#catalog .card", ".shell-intro")
+    ]
+    assert len(set(cards)) == 3, cards
+
+    await _visit(page, f"{demo_url}/profile", "profile.png")
+    assert await _text(page, "#profile-status") == "Nobody is signed in."
+    assert await _colour(page, "#profile h1") == APP_H1["profile"]
+    assert await _colour(page, "#header h1") == HEADER_H1
+    assert await _colour(page, "#shell-title") == SHELL_H1
+    assert await page.locator("#catalog *").count() == 0
+
+    await _visit(page, f"{demo_url}/login?user=alice", "login.png")
+    assert await _text(page, "#header-user") == "Signed in as alice"
+
+    await _visit(page, f"{demo_url}/profile", "profile-signed-in.png")
+    assert await _text(page, "#header-user") == "Signed in as alice"
+    assert (await _text(page, "#profile-status")).startswith("Signed in as alice")
+
+    await _visit(page, f"{demo_url}/clock", "clock.png")
+    assert await _colour(page, "#clock h1") == APP_H1["clock"]
+    await page.wait_for_function(
+        "Number(document.getElementById('clock-time').dataset.ticks) >= 2", timeout=5000
+    )
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", await _text(page, "#clock-time"))
+    await page.screenshot(path=_shot("clock.png"), full_page=True)
+    # the server sent the placeholder: the time on screen was written by the browser
+    async with httpx.AsyncClient() as client:
+        raw = await client.get(f"{demo_url}/clock")
+    assert "--:--:--" in raw.text
+
+    missing = await page.goto(f"{demo_url}/no-such-page")
+    assert missing is not None and missing.status == 404
+
+    # another user (another cookie jar) has a session of their own
+    stranger = await browser.new_context()
+    other = await stranger.new_page()
+    await _visit(other, f"{demo_url}/profile", "profile-other-user.png")
+    assert await _text(other, "#header-user") == "Not signed in"
+    await stranger.close()
+    await context.close()
