@@ -1,0 +1,299 @@
+"""``Orchestrator``: one headless browser tab with its registry, statuses and reroutes.
+
+No state is global: every orchestrator owns its window, document, URL, apps and signals, so two
+of them never see each other. The qiankun layer (``MicroApps``) is created on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sandbox import Window
+
+from .dom import Document
+from .events import STATUS_CHANGE, Events
+from .lifecycle import DEFAULT_TIMEOUTS, Timeout, merge_timeouts
+from .lifecycle_steps import ErrorHandler, ErrorHandlers, LifecycleSteps
+from .navigation import History, Location
+from .parcels import Parcel, Parcels
+from .registry import AppRecord, Registry, parse_registration
+from .reroute import Rerouter
+from .status import AppStatus, build_status_machine
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .global_state import GlobalState, GlobalStateActions
+    from .html_entry import EntryLoader
+    from .micro_apps import MicroApps  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["Orchestrator"]
+
+logger = logging.getLogger(__name__)
+S = AppStatus
+_ROUTING_EVENT_TYPES = ("popstate", "hashchange")
+
+
+class Orchestrator:
+    """One headless tab: ``window``, ``document``, ``location``, ``history`` and the single-spa
+    API (``register_application``, ``start``, ``navigate``, …) plus the qiankun layer."""
+
+    def __init__(
+        self,
+        shell: str | None = None,
+        *,
+        url: str = "http://localhost/",
+        loader: EntryLoader | None = None,
+        timeouts: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+        trusted_origins: Any = None,
+    ) -> None:
+        self.timeouts: dict[str, Timeout] = merge_timeouts(DEFAULT_TIMEOUTS, timeouts)
+        self.document = Document(shell)
+        self.location = Location(url)
+        self.history = History(self.location)
+        self.window = Window(document=self.document, location=self.location, history=self.history)
+        self.events = Events()
+        self.global_state: GlobalState | None = None
+        self._loader = loader
+        self._owns_loader = False
+        self._client = client
+        self._trusted_origins = trusted_origins
+        self._micro_apps_instance: MicroApps | None = None
+        self._error_handlers = ErrorHandlers()
+        self._machine = build_status_machine(self._status_changed)
+        self._registry = Registry(self._machine)
+        self._steps = LifecycleSteps(self, self._error_handlers)
+        self._parcels = Parcels(self, self._steps)
+        self._rerouter = Rerouter(self, self._registry, self._steps)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self.history.on_change = self._rerouter.on_navigation_event
+        self.window.intercept_events(_ROUTING_EVENT_TYPES, self._intercepted)
+
+    def __repr__(self) -> str:
+        return f"<Orchestrator {self.location.href!r} apps={len(self._registry)}>"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _status_changed(self, model: Any, old: AppStatus, new: AppStatus) -> None:
+        if self.events.has_receivers(STATUS_CHANGE):
+            self.events.send_nowait(STATUS_CHANGE, self, app=model.name, old=old, new=new)
+
+    def _intercepted(self, event: Any) -> None:
+        self._rerouter.on_navigation_event(event)
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def loader(self) -> EntryLoader:
+        """The ``EntryLoader`` given, or one made on first use (closed by ``aclose``)."""
+        if self._loader is None:
+            from .html_entry import EntryLoader
+
+            self._loader = EntryLoader(self._client, trusted_origins=self._trusted_origins)
+            self._owns_loader = True
+        return self._loader
+
+    @property
+    def started(self) -> bool:
+        return self._rerouter.started
+
+    async def aclose(self) -> None:
+        """Stop what this tab started: reroutes, parcels, timers, and a loader it created."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._rerouter.aclose()
+        await self._parcels.aclose()
+        await self.events.aclose()
+        self.window.cancel_timers()
+        if self._owns_loader and self._loader is not None:
+            await self._loader.aclose()
+
+    async def __aenter__(self) -> Orchestrator:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- registry ---------------------------------------------------------------------------
+
+    def register_application(
+        self,
+        name: str | Mapping[str, Any],
+        app: object = None,
+        active_when: Any = None,
+        custom_props: Mapping[str, Any] | Callable[..., Any] | None = None,
+        *,
+        container: Any = None,
+    ) -> None:
+        """Register an app (positional or config form); no reroute until ``start``/``navigate``."""
+        parsed = parse_registration(name, app, active_when, custom_props, container=container)
+        self._registry.add(AppRecord(*parsed))
+
+    async def unregister_application(self, name: str) -> None:
+        """Unmount and unload the app, then forget it (it stays if its unload fails)."""
+        self._registry.get(name, "unregister")
+        await self._unload_now(name, remount=False)
+        if name in self._registry:
+            self._registry.remove(name)
+
+    def get_app_names(self) -> list[str]:
+        return self._registry.names()
+
+    def get_mounted_apps(self) -> list[str]:
+        return self._registry.mounted_names()
+
+    def get_app_status(self, name: str) -> AppStatus | None:
+        record = self._registry.find(name)
+        return None if record is None else record.status
+
+    def check_activity_functions(self, url_or_location: Any = None) -> list[str]:
+        """Names of every app active for the URL (default: the current one); errors propagate."""
+        if url_or_location is None:
+            location: Any = self.location
+        elif isinstance(url_or_location, str):
+            location = Location(self.location.resolve(url_or_location))
+        else:
+            location = url_or_location
+        return [app.name for app in self._registry if app.active_when(location)]
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def add_error_handler(self, handler: ErrorHandler) -> None:
+        self._error_handlers.add(handler)
+
+    def remove_error_handler(self, handler: ErrorHandler) -> bool:
+        return self._error_handlers.remove(handler)
+
+    # -- routing ----------------------------------------------------------------------------
+
+    async def start(self, *, url_reroute_only: bool = True, **options: Any) -> list[str]:
+        """Allow bootstraps and mounts; returns when the first reroute has finished."""
+        if options:
+            await self._micro_apps.configure(options)
+        self._rerouter.url_reroute_only = url_reroute_only
+        self._rerouter.started = True
+        return await self._rerouter.reroute()
+
+    async def trigger_app_change(self) -> list[str]:
+        """Reroute for the current URL; the mounted names once it (and any queued) finished."""
+        return await self._rerouter.reroute()
+
+    async def navigate(self, url: str, *, replace: bool = False) -> list[str]:
+        """Like ``navigateToUrl``: a fragment-only change sets the hash, others push a state."""
+        if not isinstance(url, str):
+            raise TypeError(f"navigate needs a URL string, got {type(url).__name__}")
+        target = self.location.resolve(url)
+        current = Location(self.location.href)
+        destination = Location(target)
+        same_page = (destination.pathname, destination.search) == (current.pathname, current.search)
+        if url.startswith("#") or (same_page and "#" in url):
+            result = self.history.assign(target, replace=replace)
+        elif replace:
+            result = self.history.replace_state(None, "", target)
+        else:
+            result = self.history.push_state(None, "", target)
+        value = await result
+        if isinstance(value, list):
+            return value
+        return self.get_mounted_apps()
+
+    # -- unload -----------------------------------------------------------------------------
+
+    async def unload_application(self, name: str, *, wait_for_unmount: bool = False) -> None:
+        """Unload ``name`` (back to NOT_LOADED); now, or once it is unmounted by a reroute."""
+        app = self._registry.get(name, "unload")
+        if wait_for_unmount:
+            await asyncio.shield(self._unload_request(app))
+            return
+        await self._unload_now(name, remount=True)
+
+    def _unload_request(self, app: AppRecord) -> asyncio.Future[None]:
+        if app.unload_request is None:
+            request: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            request.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+            app.unload_request = request
+        return app.unload_request
+
+    async def _unload_now(self, name: str, *, remount: bool) -> None:
+        app = self._registry.get(name, "unload")
+        request = self._unload_request(app)
+        try:
+            if self._rerouter.underway or self._rerouter.is_active(app):
+                await self._rerouter.reroute()
+            await self._steps.unmount(app)
+            await self._steps.unload(app)
+        finally:
+            if app.unload_request is request and not request.done():
+                app.unload_request = None
+                request.set_result(None)
+        await asyncio.shield(request)
+        if remount and self._rerouter.started:
+            asyncio.get_running_loop().call_soon(self._reroute_soon)
+
+    def _reroute_soon(self) -> None:
+        if not self._closed:
+            self._spawn(self._rerouter.reroute())
+
+    # -- parcels ----------------------------------------------------------------------------
+
+    def mount_root_parcel(self, config: object, props: Mapping[str, Any] | None = None) -> Parcel:
+        """Mount a parcel owned by the tab itself (single-spa's ``mountRootParcel``)."""
+        return self._parcels.mount_parcel(self._parcels.root, config, props)
+
+    # -- global state -----------------------------------------------------------------------
+
+    def init_global_state(self, state: Mapping[str, Any]) -> GlobalStateActions:
+        """Create the shared store once and return the shell's actions on it."""
+        if self.global_state is None:
+            from .global_state import GlobalState
+
+            self.global_state = GlobalState()
+        return self.global_state.init(state)
+
+    # -- qiankun layer ----------------------------------------------------------------------
+
+    @property
+    def _micro_apps(self) -> MicroApps:
+        if self._micro_apps_instance is None:
+            from .micro_apps import MicroApps  # type: ignore[import-not-found,unused-ignore]
+
+            self._micro_apps_instance = MicroApps(self)
+        return self._micro_apps_instance
+
+    def register_micro_apps(self, apps: Any, hooks: Any = None) -> None:
+        self._micro_apps.register_micro_apps(apps, hooks)
+
+    async def load_micro_app(
+        self, app: Any, configuration: Any = None, hooks: Any = None
+    ) -> Any:
+        return await self._micro_apps.load_micro_app(app, configuration, hooks)
+
+    async def prefetch_apps(self, apps: Any) -> Any:
+        return await self._micro_apps.prefetch_apps(apps)
+
+    def set_default_mount_app(self, url: str) -> Any:
+        return self._micro_apps.set_default_mount_app(url)
+
+    def run_after_first_mounted(self, fn: Callable[..., Any]) -> Any:
+        return self._micro_apps.run_after_first_mounted(fn)
+
+    def add_global_uncaught_error_handler(self, fn: Callable[..., Any]) -> Any:
+        return self._micro_apps.add_global_uncaught_error_handler(fn)
+
+    def remove_global_uncaught_error_handler(self, fn: Callable[..., Any]) -> bool:
+        return bool(self._micro_apps.remove_global_uncaught_error_handler(fn))
