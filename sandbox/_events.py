@@ -32,6 +32,10 @@ class Event:
         for name, value in attrs.items():
             setattr(self, name, value)
 
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for attributes never given: typed as ``Any`` for the keyword extras."""
+        raise AttributeError(f"{self.type!r} event has no attribute {name!r}")
+
     def prevent_default(self) -> None:
         """Mark the event as cancelled: ``dispatch_event`` then returns ``False``."""
         self.default_prevented = True

@@ -175,9 +175,9 @@ class SandboxProxy:
         return f"<window proxy of {self._sandbox!r}>"
 
 
-_PROXY_CLASS_NAMES = frozenset(
-    name for name in dir(SandboxProxy) if not name.startswith("__")
-) | BROWSER_NAMES
+_PROXY_CLASS_NAMES = (
+    frozenset(name for name in dir(SandboxProxy) if not name.startswith("__")) | BROWSER_NAMES
+)
 
 
 class PassThroughProxy(SandboxProxy):

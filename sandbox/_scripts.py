@@ -132,9 +132,7 @@ def _filename_and_source(script: str | ScriptLike, number: int, app_name: str) -
     return filename, content
 
 
-def _compile(
-    source: str, filename: str, app_name: str, cache: CodeCache | None
-) -> types.CodeType:
+def _compile(source: str, filename: str, app_name: str, cache: CodeCache | None) -> types.CodeType:
     key = (filename, source)
     if cache is not None:
         cached = cache.get(key)

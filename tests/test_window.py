@@ -60,7 +60,7 @@ def test_document_location_history_are_builtins_not_globals() -> None:
 def test_globals_cannot_shadow_methods() -> None:
     w = Window()
     with pytest.raises(AttributeError, match="built in"):
-        w.add_event_listener = None
+        w.add_event_listener = None  # type: ignore[method-assign,assignment]
     w["keys"] = "a global named keys"
     assert w["keys"] == "a global named keys"
     assert w.keys() == ["keys"]

@@ -1,0 +1,147 @@
+"""Side effects an app adds through its proxy are freed when its sandbox goes inactive."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from sandbox import (
+    Event,
+    LegacySandbox,
+    ProxySandbox,
+    Sandbox,
+    SandboxWarning,
+    SnapshotSandbox,
+    Window,
+)
+
+SandboxFactory = Callable[[str, Window], Sandbox]
+ALL_SANDBOXES: list[SandboxFactory] = [ProxySandbox, LegacySandbox, SnapshotSandbox]
+
+
+@pytest.fixture(params=ALL_SANDBOXES, ids=lambda f: f.__name__)
+def make(request: pytest.FixtureRequest) -> SandboxFactory:
+    factory: SandboxFactory = request.param
+    return factory
+
+
+async def test_intervals_cleared_on_inactive(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    sandbox.active()
+    proxy = sandbox.proxy
+    cleared: list[int] = []
+    uncleared: list[int] = []
+    with_args: list[str] = []
+    first = proxy.set_interval(lambda: cleared.append(1), 60)
+    proxy.set_interval(lambda: uncleared.append(1), 8)
+    proxy.set_interval(with_args.append, 30, "kuitos")
+    proxy.clear_interval(first)
+    await asyncio.sleep(0.012)
+    sandbox.inactive()
+    assert cleared == [] and uncleared == [1] and with_args == []
+    assert window.pending_timers == 0 and sandbox.timer_count == 0
+    await asyncio.sleep(0.04)
+    assert uncleared == [1] and with_args == []
+
+
+async def test_pending_timeouts_cleared_and_fired_ones_forgotten(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    sandbox.active()
+    out: list[str] = []
+    sandbox.proxy.set_timeout(out.append, 0, "fired")
+    sandbox.proxy.set_timeout(out.append, 50, "never")
+    await asyncio.sleep(0.01)
+    assert out == ["fired"] and sandbox.timer_count == 1
+    sandbox.inactive()
+    await asyncio.sleep(0.06)
+    assert out == ["fired"] and window.pending_timers == 0
+
+
+async def test_owner_timers_survive_app_unmount(make: SandboxFactory) -> None:
+    window = Window()
+    out: list[str] = []
+    window.set_timeout(out.append, 5, "owner")
+    sandbox = make("app1", window)
+    sandbox.proxy.set_timeout(out.append, 5, "app")
+    sandbox.inactive()
+    await asyncio.sleep(0.02)
+    assert out == ["owner"]
+
+
+def test_window_listeners_removed_on_inactive(make: SandboxFactory) -> None:
+    window = Window()
+    calls: list[str] = []
+
+    def owner(e: Event) -> None:
+        calls.append("owner")
+
+    def app(e: Event) -> None:
+        calls.append("app")
+
+    def removed_by_app(e: Event) -> None:
+        calls.append("removed")
+
+    window.add_event_listener("popstate", owner)
+    sandbox = make("app1", window)
+    sandbox.active()
+    sandbox.proxy.add_event_listener("popstate", app)
+    sandbox.proxy.add_event_listener("popstate", app)
+    sandbox.proxy.add_event_listener("hashchange", removed_by_app)
+    sandbox.proxy.remove_event_listener("hashchange", removed_by_app)
+    assert sandbox.listener_count == 1
+    assert sandbox.proxy.dispatch_event(Event("popstate")) is True
+    assert calls == ["owner", "app"]
+    sandbox.inactive()
+    assert window.event_listeners("popstate") == [owner]
+    assert window.event_listeners("hashchange") == []
+    window.dispatch_event(Event("popstate"))
+    assert calls == ["owner", "app", "owner"]
+    sandbox.active()
+    window.dispatch_event(Event("popstate"))
+    assert calls[-1] == "owner" and calls.count("app") == 1
+
+
+def test_no_side_effects_while_inactive(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    sandbox.active()
+    sandbox.inactive()
+    with pytest.warns(SandboxWarning):
+        sandbox.proxy.add_event_listener("popstate", print)
+    with pytest.warns(SandboxWarning):
+        assert sandbox.proxy.set_timeout(print, 1) == 0
+    with pytest.warns(SandboxWarning):
+        assert sandbox.proxy.set_interval(print, 1) == 0
+    assert window.event_listeners("popstate") == [] and window.pending_timers == 0
+
+
+async def test_close_frees_everything(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    ticks: list[int] = []
+    sandbox.proxy.set_interval(lambda: ticks.append(1), 1)
+    sandbox.proxy.add_event_listener("popstate", print)
+    sandbox.close()
+    await asyncio.sleep(0.01)
+    assert ticks == [] and window.pending_timers == 0 and window.event_listeners("popstate") == []
+
+
+async def test_interval_started_by_a_timeout_is_still_freed(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    ticks: list[int] = []
+
+    def start() -> None:
+        sandbox.proxy.set_interval(lambda: ticks.append(1), 1)
+
+    sandbox.proxy.set_timeout(start, 0)
+    await asyncio.sleep(0.01)
+    assert ticks
+    sandbox.inactive()
+    count = len(ticks)
+    await asyncio.sleep(0.01)
+    assert len(ticks) == count and window.pending_timers == 0
