@@ -85,7 +85,7 @@ def _path_regex(path: str, exact_match: bool) -> str:
 class PathActivity:
     """The activity function of one path string; compiled once, cheap to call on every reroute."""
 
-    __slots__ = ("exact_match", "path", "pattern")
+    __slots__ = ("_match", "exact_match", "path", "pattern")
 
     def __init__(self, path: str, exact_match: bool = False) -> None:
         if not isinstance(path, str):
@@ -93,9 +93,13 @@ class PathActivity:
         self.path = path
         self.exact_match = exact_match
         self.pattern = re.compile(_path_regex(path, exact_match), re.IGNORECASE)
+        self._match = self.pattern.match
 
     def __call__(self, location: Location | LocationLike | str) -> bool:
-        return self.pattern.match(route_of(location)) is not None
+        route = getattr(location, "route", None)
+        if not isinstance(route, str):
+            route = route_of(location)
+        return self._match(route) is not None
 
     def __repr__(self) -> str:
         exact = ", exact_match=True" if self.exact_match else ""

@@ -43,6 +43,7 @@ class _Parts:
     search: str
     hash: str
     href: str
+    route: str
 
 
 def _parse(url: str) -> _Parts:
@@ -88,6 +89,7 @@ def _parse(url: str) -> _Parts:
         search="?" + query if query else "",
         hash="#" + fragment if fragment else "",
         href=href,
+        route=path + ("#" + fragment.partition("?")[0] if has_hash else ""),
     )
 
 
@@ -224,6 +226,11 @@ class Location:
     def pathname(self, value: str) -> None:
         path = value if value.startswith("/") else "/" + value
         self.assign(self.origin + path + self.search + self.hash)
+
+    @property
+    def route(self) -> str:
+        """Pathname + hash without any query: what single-spa path rules match against."""
+        return self._parts.route
 
     @property
     def search(self) -> str:

@@ -397,3 +397,17 @@ def test_on_change_is_settable_later() -> None:
     history.back()
     assert recorder.kinds() == ["popstate"]
     assert "History length=2 index=0" in repr(history)
+
+
+@pytest.mark.parametrize(
+    ("url", "route"),
+    [
+        ("http://a.com", "/"),
+        ("http://a.com/x/y?q=1", "/x/y"),
+        ("http://a.com/x#/h?z=2", "/x#/h"),
+        ("http://a.com/?q=1/#/p", "/#/p"),
+        ("http://a.com/p#", "/p#"),
+    ],
+)
+def test_route_is_what_path_rules_match(url: str, route: str) -> None:
+    assert Location(url).route == route
