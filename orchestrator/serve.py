@@ -86,7 +86,12 @@ class LoopbackASGIServer:
     """One ASGI app under uvicorn on a loopback socket, started and stopped from a running loop."""
 
     def __init__(
-        self, app: ASGIApp, *, port: int = 0, log_level: str = "warning", lifespan: Literal["auto", "on", "off"] = "auto"
+        self,
+        app: ASGIApp,
+        *,
+        port: int = 0,
+        log_level: str = "warning",
+        lifespan: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         self._socket = bind_loopback(port)
         self.port: int = self._socket.getsockname()[1]
@@ -132,14 +137,14 @@ class LoopbackASGIServer:
 @contextlib.asynccontextmanager
 async def serve_app_dirs(config: ComposeConfig) -> AsyncIterator[ComposeConfig]:
     """Serve every ``dir`` app on its own port; yields the config with their entry URLs set."""
-    async with contextlib.AsyncExitStack() as stack:
-        entries: dict[str, str] = {}
-        for app in config.unserved():
-            if app.dir is None:
-                continue
-            server = await stack.enter_async_context(LoopbackASGIServer(static_app(app.dir)))
-            entries[app.name] = server.url
-        yield config.with_entries(entries)
+    servers = {
+        app.name: LoopbackASGIServer(static_app(app.dir)) for app in config.unserved() if app.dir
+    }
+    try:
+        await asyncio.gather(*(server.start() for server in servers.values()))
+        yield config.with_entries({name: server.url for name, server in servers.items()})
+    finally:
+        await asyncio.gather(*(server.stop() for server in servers.values()))
 
 
 async def compose(config: ComposeConfig, path: str) -> str:
