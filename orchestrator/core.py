@@ -278,9 +278,7 @@ class Orchestrator:
     def register_micro_apps(self, apps: Any, hooks: Any = None) -> None:
         self._micro_apps.register_micro_apps(apps, hooks)
 
-    async def load_micro_app(
-        self, app: Any, configuration: Any = None, hooks: Any = None
-    ) -> Any:
+    async def load_micro_app(self, app: Any, configuration: Any = None, hooks: Any = None) -> Any:
         return await self._micro_apps.load_micro_app(app, configuration, hooks)
 
     async def prefetch_apps(self, apps: Any) -> Any:

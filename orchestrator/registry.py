@@ -86,9 +86,7 @@ def parse_registration(
     """Check ``register_application``'s arguments in either form; errors name the bad argument."""
     if isinstance(name, Mapping):
         if app is not None or active_when is not None or custom_props is not None:
-            raise TypeError(
-                "register_application(config) takes no other positional arguments"
-            )
+            raise TypeError("register_application(config) takes no other positional arguments")
         config = name
         invalid = [str(key) for key in config if key not in _CONFIG_KEYS]
         if invalid:
@@ -187,35 +185,57 @@ class Registry:
         return list(self._apps)
 
     def mounted_names(self) -> list[str]:
-        mounted = AppStatus.MOUNTED
+        mounted = _MOUNTED
         return [app.name for app in self._apps.values() if app.status is mounted]
 
     def app_changes(
-        self, location: Any, is_active: Callable[[AppRecord, Any], bool]
+        self, location: Any, on_activity_error: Callable[[AppRecord, Exception], None]
     ) -> AppChanges:
-        """single-spa's ``getAppChanges``: one activity check per app, then a status switch."""
+        """single-spa's ``getAppChanges``: one activity check per app, then a status switch.
+
+        An activity function that raises counts as inactive; ``on_activity_error`` breaks the app.
+        """
         changes = AppChanges()
+        unload, unmount, load, mount = (
+            changes.to_unload,
+            changes.to_unmount,
+            changes.to_load,
+            changes.to_mount,
+        )
         now = self.clock()
-        s = AppStatus
+        broken, mounted, not_mounted, not_bootstrapped = _BROKEN, _MOUNTED, _NOT_MOUNTED, _NOT_BOOT
+        not_loaded, loading, load_error = _NOT_LOADED, _LOADING, _LOAD_ERROR
         for app in self._apps.values():
-            status = app.status
-            if status is s.SKIP_BECAUSE_BROKEN:
+            if app.status is broken:
                 continue
-            active = is_active(app, location)
+            try:
+                active = bool(app.active_when(location))
+            except Exception as exc:
+                on_activity_error(app, exc)
+                active = False
             status = app.status
-            if status is s.MOUNTED:
+            if status is mounted:
                 if not active:
-                    changes.to_unmount.append(app)
-            elif status is s.NOT_MOUNTED or status is s.NOT_BOOTSTRAPPED:
+                    unmount.append(app)
+            elif status is not_mounted or status is not_bootstrapped:
                 if not active and app.unload_request is not None:
-                    changes.to_unload.append(app)
+                    unload.append(app)
                 elif active:
-                    changes.to_mount.append(app)
-            elif status is s.NOT_LOADED or status is s.LOADING_SOURCE_CODE:
+                    mount.append(app)
+            elif status is not_loaded or status is loading:
                 if active:
-                    changes.to_load.append(app)
-            elif status is s.LOAD_ERROR:
+                    load.append(app)
+            elif status is load_error:
                 failed_at = app.load_error_time
                 if active and (failed_at is None or now - failed_at >= LOAD_RETRY_SECONDS):
-                    changes.to_load.append(app)
+                    load.append(app)
         return changes
+
+
+_BROKEN = AppStatus.SKIP_BECAUSE_BROKEN
+_MOUNTED = AppStatus.MOUNTED
+_NOT_MOUNTED = AppStatus.NOT_MOUNTED
+_NOT_BOOT = AppStatus.NOT_BOOTSTRAPPED
+_NOT_LOADED = AppStatus.NOT_LOADED
+_LOADING = AppStatus.LOADING_SOURCE_CODE
+_LOAD_ERROR = AppStatus.LOAD_ERROR

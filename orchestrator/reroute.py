@@ -81,9 +81,12 @@ class Rerouter:
         try:
             return bool(app.active_when(location))
         except Exception as exc:
-            if app.status is not S.SKIP_BECAUSE_BROKEN:
-                self._steps.fail(app, exc, S.SKIP_BECAUSE_BROKEN)
+            self._activity_failed(app, exc)
             return False
+
+    def _activity_failed(self, app: AppRecord, exc: Exception) -> None:
+        if app.status is not S.SKIP_BECAUSE_BROKEN:
+            self._steps.fail(app, exc, S.SKIP_BECAUSE_BROKEN)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -115,7 +118,7 @@ class Rerouter:
     ) -> asyncio.Task[list[str]]:
         """The synchronous prologue: app changes and URLs now, the work in a task."""
         location = self._orchestrator.location
-        changes = self._registry.app_changes(location, self.is_active)
+        changes = self._registry.app_changes(location, self._activity_failed)
         old_url, self.current_url = self.current_url, location.href
         coroutine: Coroutine[Any, Any, list[str]]
         if not self.started:
@@ -213,7 +216,7 @@ class Rerouter:
             if await self._canceled(before):
                 self._revert_url(old_url)
                 self.current_url = orchestrator.location.href
-                changes = self._registry.app_changes(orchestrator.location, self.is_active)
+                changes = self._registry.app_changes(orchestrator.location, self._activity_failed)
                 await self._apply(changes, old_url, [], None, silent=True)
                 return
 
@@ -333,4 +336,3 @@ def _fail(pending: Pending, exc: BaseException) -> None:
                 future.cancel()
             else:
                 future.set_exception(exc)
-
