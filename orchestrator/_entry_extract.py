@@ -114,14 +114,26 @@ class Extracted:
         if len(style_texts) != len(self.styles):
             raise ValueError(f"expected {len(self.styles)} style texts, got {len(style_texts)}")
         wanted = dict(self.style_placeholders)
-        for node in nodes:
+
+        def embed(comment: etree._Element) -> etree._Element | None:
+            index = wanted.pop(comment.text or "", None)
+            if index is None:
+                return None
+            style = etree.Element("style")
+            style.text = f"/* {self.styles[index].href} */{style_texts[index]}"
+            style.tail = comment.tail
+            return style
+
+        for position, node in enumerate(nodes):
+            if isinstance(node, etree._Comment):
+                replacement = embed(node)
+                if replacement is not None:
+                    nodes[position] = replacement
+                continue
             for comment in list(node.iter(etree.Comment)):
-                index = wanted.pop(comment.text or "", None)
-                if index is None:
-                    continue
-                style = etree.Element("style")
-                style.text = f"/* {self.styles[index].href} */{style_texts[index]}"
-                _replace(comment, style)
+                style = embed(comment)
+                if style is not None:
+                    _replace(comment, style)
         return nodes
 
 

@@ -10,6 +10,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp":
 _TRIM = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE = re.compile("[\t\n\r]")
 _NEEDS_WORK = re.compile(r"[^!#-;=?-\[\]-~]|%(?![0-9A-Fa-f]{2})")
+_PATH_NEEDS_WORK = re.compile(r"[^!#-;=?-\[\]-_a-z|~]|%(?![0-9A-Fa-f]{2})")
 _PATH_SAFE = "!$%&'()*+,-./:;=@[]^_|~" + "\\"
 _QUERY_SAFE = "!$%&'()*+,-./:;=?@[]^_`{|}~\\"
 _FRAGMENT_SAFE = "!#$%&'()*+,-./:;=?@[]^_{|}~\\"
@@ -40,7 +41,7 @@ def normalize_url(url: str) -> str:
     if scheme in _SPECIAL and netloc and not path:
         path = "/"
     query, fragment = parts.query, parts.fragment
-    if _NEEDS_WORK.search(path):
+    if _PATH_NEEDS_WORK.search(path):
         path = quote(path, safe=_PATH_SAFE)
     if query and _NEEDS_WORK.search(query):
         query = quote(query, safe=_QUERY_SAFE)

@@ -151,6 +151,7 @@ class LoopbackServer:
         thread.join(timeout=10)
         self._thread = None
         self._loop = None
+        self.port = 0
 
     def __enter__(self) -> Self:
         return self.start()
@@ -254,6 +255,8 @@ class LoopbackServer:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is stopping; ending quietly keeps asyncio from logging it
         finally:
             self._connections.discard(task)
             writer.close()
@@ -335,11 +338,11 @@ class LoopbackServer:
         if head_only:
             return reply.content_length
         limit = length if reply.reset_after is None else min(length, reply.reset_after)
-        for chunk in _chunks(reply, limit):
+        for index, chunk in enumerate(_chunks(reply, limit)):
+            if index and reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
             writer.write(chunk)
             await writer.drain()
-            if reply.chunk_delay:
-                await asyncio.sleep(reply.chunk_delay)
         if reply.reset_after is not None:
             _reset(writer)
             return False
