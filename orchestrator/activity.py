@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .navigation import Location
@@ -29,6 +28,10 @@ ActiveWhen: TypeAlias = (
 """What users may pass as ``active_when``: a path, a predicate, or a list mixing both."""
 
 
+_RELATIVE_BASE = "http://localhost/"
+"""Strings without a scheme (``/app1?x``) are read as paths of this origin."""
+
+
 class LocationLike(Protocol):
     """Anything with an ``href`` (a full URL) can be tested against a path rule."""
 
@@ -39,9 +42,9 @@ class LocationLike(Protocol):
 def route_of(location: LocationLike | str) -> str:
     """What single-spa matches paths against: pathname + hash, with every query string cut off."""
     if isinstance(location, str):
-        parts = urlsplit(location)
-        pathname, fragment = parts.path or "/", parts.fragment
-        hash_ = "#" + fragment if fragment or location.endswith("#") else ""
+        from .navigation import Location
+
+        return Location(Location(_RELATIVE_BASE).resolve(location)).route
     else:
         given_path: object = getattr(location, "pathname", None)
         given_hash: object = getattr(location, "hash", None)

@@ -255,10 +255,9 @@ class Location:
 
     def resolve(self, url: str) -> str:
         """The absolute, normalised URL ``url`` means on this page (resolved against href)."""
-        url = url.strip()
-        if not url:
-            return _without_fragment(self.href)
-        return _parse(urljoin(self.href, url)).href
+        before, has_hash, fragment = url.strip().partition("#")
+        joined = urljoin(self.href, before) if before else _without_fragment(self.href)
+        return _parse(joined + ("#" + fragment if has_hash else "")).href
 
     def assign(self, url: str) -> NavigationResult:
         """Navigate to ``url`` in a new history entry (like ``location.assign``)."""

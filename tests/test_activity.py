@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orchestrator.activity import (
     PathActivity,
@@ -215,3 +217,55 @@ def test_predicate_errors_propagate() -> None:
 def test_sanitize_rejects_bad_input(bad: object, message: str) -> None:
     with pytest.raises(TypeError, match=message):
         sanitize_active_when(bad)  # type: ignore[arg-type]
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_segment = st.text(alphabet="abcXYZ019-_.~", min_size=1, max_size=6).filter(
+    lambda s: s not in {".", ".."}  # dot segments are resolved away by every URL parser
+)
+_segments = st.lists(_segment, min_size=1, max_size=4)
+
+
+@given(_segments, _segment)
+def test_prefix_paths_match_themselves_and_deeper_urls(segments: list[str], extra: str) -> None:
+    path = "/" + "/".join(segments)
+    active = path_to_active_when(path)
+    assert active(A + path)
+    assert active(A + path + "/")
+    assert active(A + path + "/" + extra + "?q=1#h")
+    assert active(A + path.upper())
+    assert not active(A + path + "~" + extra)  # a longer last segment is another path
+
+
+@given(_segments, _segment)
+def test_exact_paths_refuse_deeper_urls(segments: list[str], extra: str) -> None:
+    path = "/" + "/".join(segments)
+    exact = path_to_active_when(path, exact_match=True)
+    assert exact(A + path) and exact(A + path + "/?q") and exact(A + path + "#h")
+    assert not exact(A + path + "/" + extra)
+
+
+@given(_segments, st.integers(min_value=0, max_value=3), _segment)
+def test_a_param_matches_any_one_segment(segments: list[str], at: int, value: str) -> None:
+    at %= len(segments)
+    pattern = "/" + "/".join(":p" if i == at else s for i, s in enumerate(segments))
+    url = "/" + "/".join(value if i == at else s for i, s in enumerate(segments))
+    assert path_to_active_when(pattern, exact_match=True)(A + url)
+    emptied = "/" + "/".join("" if i == at else s for i, s in enumerate(segments))
+    assert not path_to_active_when(pattern, exact_match=True)(A + emptied)
+
+
+@given(
+    st.lists(_segment, max_size=3),
+    st.text(alphabet="ab=&", max_size=4),
+    st.one_of(st.none(), st.text(alphabet="/ab?=", max_size=6)),
+)
+def test_route_is_the_same_for_strings_and_locations(
+    segments: list[str], query: str, fragment: str | None
+) -> None:
+    url = A + "/" + "/".join(segments) + ("?" + query if query else "")
+    if fragment is not None:
+        url += "#" + fragment
+    location = Location(url)
+    assert route_of(url) == location.route == route_of(SimpleNamespace(href=url))

@@ -411,3 +411,9 @@ def test_on_change_is_settable_later() -> None:
 )
 def test_route_is_what_path_rules_match(url: str, route: str) -> None:
     assert Location(url).route == route
+
+
+def test_resolve_keeps_an_empty_fragment_like_a_browser() -> None:
+    location = Location("http://a.com/x?q#old")
+    assert location.resolve("#") == "http://a.com/x?q#"
+    assert location.resolve("/y#") == "http://a.com/y#"
