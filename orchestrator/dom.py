@@ -27,6 +27,8 @@ DEFAULT_SHELL = "<!DOCTYPE html><html><head></head><body></body></html>"
 _DEFAULT_DOCTYPE = "<!DOCTYPE html>"
 _HAS_DOCTYPE = re.compile(r"\ufeff?\s*(?:<!--.*?-->\s*)*<!doctype", re.IGNORECASE | re.DOTALL)
 """libxml2 invents an HTML 4 doctype when the shell has none; we keep only a real one."""
+_XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
+"""An XHTML prolog means nothing to an HTML parser (and lxml refuses one in a str)."""
 
 
 class SelectorCache:
@@ -114,10 +116,13 @@ class Document:
         self, html: str | None = None, *, selector_cache: SelectorCache | None = None
     ) -> None:
         source = DEFAULT_SHELL if html is None or not html.strip() else html
+        if not isinstance(source, str):
+            raise TypeError(f"the shell HTML must be a str, got {type(source).__name__}")
+        source = _XML_DECLARATION.sub("", source, count=1)
         try:
             root = lxml.html.document_fromstring(source, ensure_head_body=True)
-        except (etree.ParserError, ValueError) as error:
-            raise ValueError(f"cannot parse the shell HTML: {error}") from None
+        except etree.ParserError:
+            root = lxml.html.document_fromstring(DEFAULT_SHELL, ensure_head_body=True)
         self.root: HtmlElement = root
         self._doctype = _DEFAULT_DOCTYPE
         if _HAS_DOCTYPE.match(source):

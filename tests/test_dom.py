@@ -154,6 +154,10 @@ def test_inner_html_escapes_text() -> None:
     assert inner_html(element) == "a &lt; b &amp; c"
 
 
-def test_unparseable_shell_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="cannot parse the shell HTML"):
-        Document('<?xml version="1.0" encoding="utf-8"?><html></html>')
+def test_odd_shells_parse_as_a_browser_would() -> None:
+    xhtml = Document('<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>')
+    assert xhtml.html == "<!DOCTYPE html>\n<html><head></head><body><p>x</p></body></html>"
+    assert Document("<!-- only a comment -->").html == Document().html
+    assert Document("plain text").body.text == "plain text"
+    with pytest.raises(TypeError, match="must be a str, got bytes"):
+        Document(b"<p>x</p>")  # type: ignore[arg-type]
