@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -273,13 +273,14 @@ class ComposeApp:
             response = HTMLResponse(page, 405, headers={**_NO_SHARING, "allow": "GET, HEAD"})
             await response(scope, receive, send)
             return
-        target = scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        path = _route_path(scope)
+        target = quote(path, safe="/:@!$&'()*+,;=-._~")
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
             target = f"{target}?{query}"
         verified = self._verified_sid(request.cookies.get(self._cookie_name))
         sid = verified or secrets.token_urlsafe(24)
-        status, body = await self._compose(sid, urljoin(self._base_url, target), request.url.path)
+        status, body = await self._compose(sid, urljoin(self._base_url, target), path)
         response = HTMLResponse(body, status, headers=dict(_NO_SHARING))
         if verified is None:
             response.set_cookie(
@@ -356,6 +357,15 @@ class ComposeApp:
                     await orchestrator.aclose()
                 except Exception:
                     _log.exception("closing the orchestrator of an evicted session failed")
+
+
+def _route_path(scope: Scope) -> str:
+    """The request path as the app sees it: below ``root_path`` when mounted under a prefix."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path if path.startswith("/") else f"/{path}"
 
 
 def _config_factory(config: ComposeConfig) -> _Factory:

@@ -274,3 +274,35 @@ async def test_lifespan_shutdown_closes_every_orchestrator() -> None:
 def test_compose_app_needs_a_config_or_a_factory() -> None:
     with pytest.raises(TypeError, match="ComposeConfig or an async factory"):
         ComposeApp("apps.toml")  # type: ignore[arg-type]
+
+
+async def test_head_gets_headers_without_a_body(serve: Any) -> None:
+    url = await serve(_app(FakeFactory()))
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.head("/catalog")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["cache-control"] == "private, no-store"
+
+
+async def test_mounts_under_a_prefix_in_another_asgi_app() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    factory = FakeFactory()
+
+    async def health(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    outer = Starlette(routes=[Route("/health", health), Mount("/shop", app=_app(factory))])
+    async with (
+        LoopbackASGIServer(outer) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+        assert (await client.get("/health")).text == "ok"
+        response = await client.get("/shop/catalog?page=2")
+        assert response.status_code == 200
+        assert "<p id='path'>/catalog</p>" in response.text
+        assert (await client.get("/shop/nowhere")).status_code == 404
+    assert factory.made[0].path == "/catalog"
