@@ -173,7 +173,7 @@ class NavigationResult:
 
 @dataclass(slots=True)
 class _Entry:
-    url: str
+    url: _Parts
     state: Any
 
 
@@ -184,8 +184,8 @@ class Location:
         self._parts = _parse(url)
         self._history: History | None = None
 
-    def _set(self, href: str) -> None:
-        self._parts = _parse(href)
+    def _set(self, href: str | _Parts) -> None:
+        self._parts = href if isinstance(href, _Parts) else _parse(href)
 
     @property
     def href(self) -> str:
@@ -214,9 +214,7 @@ class Location:
     @property
     def origin(self) -> str:
         """``protocol//host``; ``"null"`` for URLs without a host (``about:``, ``data:``)."""
-        if not self._parts.host and self._parts.protocol not in ("file:",):
-            return "null"
-        return f"{self._parts.protocol}//{self._parts.host}"
+        return self._origin_of(self._parts)
 
     @property
     def pathname(self) -> str:
@@ -255,9 +253,22 @@ class Location:
 
     def resolve(self, url: str) -> str:
         """The absolute, normalised URL ``url`` means on this page (resolved against href)."""
+        return self._resolve(url).href
+
+    def _resolve(self, url: str) -> _Parts:
         before, has_hash, fragment = url.strip().partition("#")
-        joined = urljoin(self.href, before) if before else _without_fragment(self.href)
-        return _parse(joined + ("#" + fragment if has_hash else "")).href
+        if not before:
+            joined = _without_fragment(self.href)
+        elif before.startswith("/") and not before.startswith("//") and self._parts.host:
+            joined = f"{self._parts.protocol}//{self._parts.host}{before}"
+        else:
+            joined = urljoin(self.href, before)
+        return _parse(joined + ("#" + fragment if has_hash else ""))
+
+    def _origin_of(self, parts: _Parts) -> str:
+        if not parts.host and parts.protocol != "file:":
+            return "null"
+        return f"{parts.protocol}//{parts.host}"
 
     def assign(self, url: str) -> NavigationResult:
         """Navigate to ``url`` in a new history entry (like ``location.assign``)."""
@@ -287,7 +298,7 @@ class History:
         self.location = location
         self.on_change: OnChange | None = on_change
         """Set by the orchestrator; called with each event the browser would fire for a change."""
-        self._entries: list[_Entry] = [_Entry(location.href, None)]
+        self._entries: list[_Entry] = [_Entry(location._parts, None)]
         self._index = 0
         self._tasks: set[asyncio.Future[Any]] = set()
         location._history = self
@@ -305,29 +316,35 @@ class History:
         """Position of the current entry in the stack (0-based); not in browsers, handy in tests."""
         return self._index
 
-    def _same_origin_url(self, url: str | None, method: str) -> str:
+    def _same_origin(self, url: str | None, method: str) -> _Parts:
+        location = self.location
         if url is None:
-            return self.location.href
-        target = self.location.resolve(url)
-        origin = self.location.origin
-        if Location(target).origin != origin or origin == "null":
+            return location._parts
+        target = location._resolve(url)
+        origin = location.origin
+        if location._origin_of(target) == origin and origin != "null":
+            return target
+        if method in ("pushState", "replaceState"):
             raise ValueError(
                 f"Failed to execute '{method}' on 'History': a history state object with URL "
-                f"'{target}' cannot be created in a document with origin '{origin}' and URL "
-                f"'{self.location.href}'"
+                f"'{target.href}' cannot be created in a document with origin '{origin}' and URL "
+                f"'{location.href}'"
             )
-        return target
+        raise ValueError(
+            f"cannot {method} '{target.href}': a headless tab stays on its origin '{origin}' "
+            "(another origin would be a full page load)"
+        )
 
-    def _commit(self, url: str, state: Any, *, replace: bool) -> str:
+    def _commit(self, target: _Parts, state: Any, *, replace: bool) -> str:
         old_url = self.location.href
-        entry = _Entry(url, state)
+        entry = _Entry(target, state)
         if replace:
             self._entries[self._index] = entry
         else:
             del self._entries[self._index + 1 :]
             self._entries.append(entry)
             self._index += 1
-        self.location._set(url)
+        self.location._set(target)
         return old_url
 
     def _fire(self, events: Sequence[Event]) -> NavigationResult:
@@ -343,8 +360,9 @@ class History:
 
     def _state_change(self, state: Any, url: str | None, *, replace: bool) -> NavigationResult:
         trigger = "replaceState" if replace else "pushState"
-        new_url = self._same_origin_url(url, trigger)
-        old_url = self._commit(new_url, state, replace=replace)
+        target = self._same_origin(url, trigger)
+        new_url = target.href
+        old_url = self._commit(target, state, replace=replace)
         event = Event(
             "popstate",
             state=state,
@@ -380,7 +398,7 @@ class History:
         self._index = target
         entry = self._entries[target]
         self.location._set(entry.url)
-        return self._fire(self._arrival_events(old_url, entry.url, entry.state))
+        return self._fire(self._arrival_events(old_url, entry.url.href, entry.state))
 
     def back(self) -> NavigationResult:
         return self.go(-1)
@@ -395,10 +413,11 @@ class History:
         ``popstate``. Going to the current URL replaces the entry, as browsers do. Other origins
         raise ``ValueError``.
         """
-        new_url = self._same_origin_url(url, "replace" if replace else "assign")
+        target = self._same_origin(url, "replace" if replace else "assign")
+        new_url = target.href
         old_url = self.location.href
         same_document = _without_fragment(old_url) == _without_fragment(new_url)
-        self._commit(new_url, None, replace=replace or new_url == old_url)
+        self._commit(target, None, replace=replace or new_url == old_url)
         if same_document and _fragment(new_url) is not None:
             return self._fire(self._arrival_events(old_url, new_url, None))
         return self._fire([Event("popstate", state=None, old_url=old_url, new_url=new_url)])

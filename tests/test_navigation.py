@@ -180,8 +180,10 @@ def test_cross_origin_push_state_is_refused_and_changes_nothing() -> None:
         history.push_state(None, "", "http://evil.com/x")
     with pytest.raises(ValueError, match="replaceState"):
         history.replace_state(None, "", "https://localhost/a")
-    with pytest.raises(ValueError, match="origin 'http://localhost'"):
+    with pytest.raises(ValueError, match="stays on its origin 'http://localhost'"):
         history.assign("http://localhost:81/")
+    with pytest.raises(ValueError, match=r"cannot replace 'https://x\.org/'"):
+        location.replace("https://x.org")
     assert location.href == "http://localhost/a"
     assert history.length == 1
     assert recorder.events == []
