@@ -13,10 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import lxml.html
 import pytest
 
 from orchestrator.asgi import ComposeApp, SessionStore
-from orchestrator.serve import LoopbackASGIServer
+from orchestrator.config import AppConfig, ComposeConfig, load_config
+from orchestrator.serve import LoopbackASGIServer, find_demo_config, serve_app_dirs
+from orchestrator.testing import LoopbackServer, Reply
 
 # --- a stand-in orchestrator: routes by path prefix, records what happened to it ---------------
 
@@ -306,3 +309,96 @@ async def test_mounts_under_a_prefix_in_another_asgi_app() -> None:
         assert "<p id='path'>/catalog</p>" in response.text
         assert (await client.get("/shop/nowhere")).status_code == 404
     assert factory.made[0].path == "/catalog"
+
+
+# --- the real orchestrator composing the sample apps -------------------------------------------
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[tuple[str, ComposeApp]]:
+    config = load_config(find_demo_config())
+    async with serve_app_dirs(config) as served:
+        app = ComposeApp(served)
+        async with LoopbackASGIServer(app, lifespan="on") as server:
+            yield server.url, app
+
+
+def _doc(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text[:2000]
+    return lxml.html.fromstring(response.text)
+
+
+def _text(doc: Any, selector: str) -> str:
+    found = doc.cssselect(selector)
+    assert found, f"{selector} not in the page"
+    return str(found[0].text_content()).strip()
+
+
+async def test_demo_pages_are_composed_per_route_and_per_session(
+    demo: tuple[str, ComposeApp],
+) -> None:
+    url, app = demo
+    async with httpx.AsyncClient(base_url=url) as alice, httpx.AsyncClient(base_url=url) as bob:
+        catalog = _doc(await alice.get("/catalog"))
+        assert len(catalog.cssselect('#catalog div[data-qiankun="catalog"] li.product')) == 5
+        assert catalog.cssselect('#header div[data-qiankun="header"] nav')
+        assert catalog.cssselect("#profile *") == [] and catalog.cssselect("#clock *") == []
+        scoped = " ".join(style.text or "" for style in catalog.cssselect("#catalog style"))
+        assert 'div[data-qiankun="catalog"] h1' in scoped
+        assert _text(catalog, "#header-user") == "Not signed in"
+        assert _text(catalog, "#shell-title") == "mfe-orchestrator demo shell"
+
+        login = _doc(await alice.get("/login?user=alice"))
+        assert _text(login, "#header-user") == "Signed in as alice"
+        profile = _doc(await alice.get("/profile"))
+        assert _text(profile, "#header-user") == "Signed in as alice"
+        assert _text(profile, "#profile-status").startswith("Signed in as alice")
+        assert profile.cssselect("#catalog *") == []
+
+        strangers_profile = _doc(await bob.get("/profile"))
+        assert _text(strangers_profile, "#header-user") == "Not signed in"
+
+        clock = _doc(await alice.get("/clock"))
+        scripts = clock.cssselect('#clock div[data-qiankun="clock"] script')
+        assert any("clock" in (s.get("src") or "") + (s.text or "") for s in scripts)
+        assert _text(clock, "#clock-time") == "--:--:--"
+
+        home = _doc(await alice.get("/"))
+        assert home.cssselect("#catalog *") == [] and home.cssselect("#header nav")
+        assert (await alice.get("/nope")).status_code == 404
+    assert len(app.sessions) == 2
+
+
+def _one_app_config(entry: str) -> ComposeConfig:
+    shell = (
+        "<html><body><h1>Shell</h1><div id='header'></div><div id='catalog'></div></body></html>"
+    )
+    return ComposeConfig(
+        shell_html=shell,
+        apps=(
+            AppConfig(name="catalog", container="#catalog", active_rule=("/catalog",), entry=entry),
+        ),
+        options={"prefetch": False},
+        shell_routes=("/",),
+    )
+
+
+async def test_502_names_the_failing_app_and_recovers_when_the_entry_does() -> None:
+    with LoopbackServer() as upstream:
+        entry = upstream.url_for("/catalog/")
+        upstream.route("/catalog/", Reply(503, body="down"), Reply(200, body="<p id='ok'>up</p>"))
+        app = ComposeApp(_one_app_config(entry))
+        async with (
+            LoopbackASGIServer(app, lifespan="on") as server,
+            httpx.AsyncClient(base_url=server.url) as client,
+        ):
+            failed = await client.get("/catalog")
+            assert failed.status_code == 502
+            assert failed.headers["cache-control"] == "private, no-store"
+            assert "catalog" in failed.text and entry in failed.text and "503" in failed.text
+            home = await client.get("/")
+            assert home.status_code == 200 and "Shell" in home.text
+            await asyncio.sleep(0.25)  # a LOAD_ERROR app is retried by a reroute 200 ms later
+            again = await client.get("/catalog")
+            assert again.status_code == 200, again.text
+            assert 'id="ok"' in again.text
