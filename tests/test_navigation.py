@@ -419,3 +419,18 @@ def test_resolve_keeps_an_empty_fragment_like_a_browser() -> None:
     location = Location("http://a.com/x?q#old")
     assert location.resolve("#") == "http://a.com/x?q#"
     assert location.resolve("/y#") == "http://a.com/y#"
+
+
+def test_a_dropped_result_without_a_loop_leaves_no_unawaited_coroutine() -> None:
+    import gc
+    import warnings
+
+    async def work(_: Event) -> None:
+        raise AssertionError("never started: no loop and nobody awaited")
+
+    location, _, _ = tab(returns=work)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        location.href = "/dropped"
+        gc.collect()
+    assert location.pathname == "/dropped"
