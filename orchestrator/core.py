@@ -210,7 +210,7 @@ class Orchestrator:
         value = await result
         if isinstance(value, list):
             return value
-        return self.get_mounted_apps()
+        return await self._rerouter.reroute()
 
     # -- unload -----------------------------------------------------------------------------
 

@@ -159,7 +159,9 @@ class Rerouter:
     ) -> list[str]:
         try:
             try:
-                await self._apply(changes, old_url, listener_events, original_event, silent)
+                await self._apply(
+                    changes, old_url, pending, listener_events, original_event, silent
+                )
             finally:
                 self.underway = False
             follow_up = self._start_follow_up()
@@ -201,6 +203,7 @@ class Rerouter:
         self,
         changes: AppChanges,
         old_url: str,
+        pending: Pending,
         listener_events: list[Any],
         original_event: Any,
         silent: bool,
@@ -214,10 +217,11 @@ class Rerouter:
             name = BEFORE_APP_CHANGE if total else BEFORE_NO_APP_CHANGE
             await events.send(name, orchestrator, detail=before)
             if await self._canceled(before):
+                self._absorb_same_navigation(pending)
                 self._revert_url(old_url)
                 self.current_url = orchestrator.location.href
                 changes = self._registry.app_changes(orchestrator.location, self._activity_failed)
-                await self._apply(changes, old_url, [], None, silent=True)
+                await self._apply(changes, old_url, pending, [], None, silent=True)
                 return
 
         steps = self._steps
@@ -250,6 +254,18 @@ class Rerouter:
             after = self._detail(changes, old_url, original_event, before=False)
             await events.send(APP_CHANGE if total else NO_APP_CHANGE, orchestrator, detail=after)
             await events.send(ROUTING_EVENT, orchestrator, detail=after)
+
+    def _absorb_same_navigation(self, pending: Pending) -> None:
+        """A canceled navigation swallows the rest of its events (the ``hashchange`` after the
+        ``popstate``): their callers are served by this reroute instead of a follow-up."""
+        canceled_url = self.current_url
+        kept: list[tuple[asyncio.Future[list[str]], Any]] = []
+        for future, event in self._waiting:
+            if event is not None and getattr(event, "new_url", None) == canceled_url:
+                pending.append(future)
+            else:
+                kept.append((future, event))
+        self._waiting = kept
 
     async def _canceled(self, detail: RoutingEventDetail) -> bool:
         """Fire ``before-routing-event``; true if any ``cancel_navigation`` value was truthy."""
