@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -383,6 +384,6 @@ def test_any_navigation_sequence_ends_in_the_state_of_the_last_url(paths: list[s
             assert orch.get_mounted_apps() == expected
             for name in "abch":
                 calls = [c for c in rec.calls(name) if c in ("mount", "unmount")]
-                assert all(x != y for x, y in zip(calls, calls[1:], strict=False))
+                assert all(x != y for x, y in itertools.pairwise(calls))
 
     asyncio.run(scenario())
