@@ -67,3 +67,11 @@ class EntrySyntaxError(EntryLoadError):
 
 class IntegrityError(EntryLoadError):
     """A script or stylesheet did not match its ``integrity`` (Subresource Integrity) digest."""
+
+
+class UntrustedOriginError(EntryLoadError):
+    """A Python script would run from an origin that is not in ``trusted_origins``."""
+
+
+class ContainerNotFoundError(OrchestratorError, LookupError):
+    """An app's container is not in the document when the app mounts."""

@@ -1,0 +1,353 @@
+"""qiankun's ``loadApp`` for one app instance: entry → sandbox → scripts → wrapped lifecycles.
+
+A ``LoadedApp`` is created when the engine loads an HTML-entry app; it owns the app's sandbox and
+its built wrapper, and hands the engine lifecycles that render the wrapper into the container,
+switch the sandbox, and run the global hooks around the app's own lifecycles in qiankun's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sandbox import LegacySandbox, ProxySandbox, Sandbox, find_lifecycles, run_scripts
+
+from .errors import ContainerNotFoundError, UntrustedOriginError
+from .html_entry import import_entry
+from .wrapper import WrapperOptions, build_wrapper, fresh_copy
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from .html_entry import ImportedEntry, Script
+    from .micro_apps import MicroApps
+
+__all__ = ["HOOK_NAMES", "Hooks", "LoadedApp", "MicroAppConfig", "call_all"]
+
+logger = logging.getLogger(__name__)
+
+HOOK_NAMES = ("before_load", "before_mount", "after_mount", "before_unmount", "after_unmount")
+Hook = Callable[[Mapping[str, Any], Any], Any]
+Hooks = dict[str, list[Hook]]
+_POWERED = "__POWERED_BY_QIANKUN__"
+_PUBLIC_PATH = "__INJECTED_PUBLIC_PATH_BY_QIANKUN__"
+
+
+@dataclasses.dataclass(frozen=True)
+class MicroAppConfig:
+    """One micro-app as ``register_micro_apps``/``load_micro_app`` were given it, checked."""
+
+    name: str
+    entry: str | Mapping[str, Any]
+    container: Any
+    active_rule: Any = None
+    props: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    loader: Callable[[bool], Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What hooks receive as ``app`` (qiankun passes the app's registration object)."""
+        return {
+            "name": self.name,
+            "entry": self.entry,
+            "container": self.container,
+            "active_rule": self.active_rule,
+            "props": dict(self.props),
+        }
+
+
+async def call_all(functions: Iterable[Callable[..., Any]], *args: Any) -> None:
+    """Call sync or async functions one after the other, awaiting each result."""
+    for function in functions:
+        result = function(*args)
+        if inspect.isawaitable(result):
+            await result
+
+
+def _as_list(value: Any) -> list[Callable[..., Any]]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+class LoadedApp:
+    """One loaded instance of an HTML-entry app: its sandbox, wrapper and lifecycles."""
+
+    def __init__(
+        self,
+        layer: MicroApps,
+        config: MicroAppConfig,
+        instance_id: str,
+        configuration: Mapping[str, Any],
+        hooks: Hooks,
+    ) -> None:
+        self.layer = layer
+        self.config = config
+        self.instance_id = instance_id
+        self.configuration = configuration
+        self.hooks = hooks
+        self.options = WrapperOptions(
+            sandbox=configuration.get("sandbox", True),
+            script_mode=configuration.get("script_mode", "passthrough"),
+            exclude_asset_filter=configuration.get("exclude_asset_filter"),
+        )
+        self.imported: ImportedEntry | None = None
+        self.sandbox: Sandbox | None = None
+        self.global_object: Any = None
+        self.prototype: etree._Element | None = None
+        self.wrapper: etree._Element | None = None
+        self.lifecycles: dict[str, Any] = {}
+        self._mounted_once = False
+        self._original_public_path: Any = None
+
+    def __repr__(self) -> str:
+        return f"<LoadedApp {self.instance_id!r} entry={self.config.entry!r}>"
+
+    @property
+    def singular(self) -> Any:
+        return self.configuration.get("singular", False)
+
+    # -- load -------------------------------------------------------------------------------
+
+    async def load(self) -> dict[str, Any]:
+        """Fetch and run the app; return the lifecycles the engine drives (qiankun's loadApp)."""
+        orchestrator = self.layer.orchestrator
+        loader = self.layer.loader_for(self.configuration)
+        imported = await import_entry(
+            self.config.entry,
+            loader=loader,
+            get_public_path=self.configuration.get("get_public_path"),
+            get_template=self.configuration.get("get_template"),
+        )
+        self.imported = imported
+        python = [script for script in imported.scripts if script.is_python]
+        self._check_trust(python, imported)
+        script_texts, style_texts = await asyncio.gather(
+            self._fetch_scripts(python), self._fetch_styles(imported)
+        )
+        await self.layer.singular_gate(self)
+        self.prototype = build_wrapper(
+            self.instance_id, imported, style_texts, self.options, loader
+        )
+        window = orchestrator.window
+        sandbox_option = self.options.sandbox
+        if sandbox_option:
+            loose = isinstance(sandbox_option, dict) and bool(sandbox_option.get("loose"))
+            self.sandbox = (LegacySandbox if loose else ProxySandbox)(self.instance_id, window)
+            self.global_object = self.sandbox.proxy
+        else:
+            self.global_object = window
+        self._original_public_path = window.get(_PUBLIC_PATH, _MISSING)
+        await self._run_hooks("before_load")
+        if python:
+            runnable = [
+                dataclasses.replace(script, content=text)
+                for script, text in zip(python, script_texts, strict=True)
+            ]
+            entry = next((i for i, s in enumerate(python) if s.is_entry), None)
+            exports = run_scripts(
+                runnable,
+                self.global_object,
+                app_name=self.config.name,
+                entry=entry,
+                code_cache=loader.code_cache,
+            )
+            self.lifecycles = find_lifecycles(
+                exports, self.global_object, app_name=self.config.name
+            )
+        else:
+            self.lifecycles = {}
+        return self.lifecycles_for_engine()
+
+    def _check_trust(self, python: Sequence[Script], imported: ImportedEntry) -> None:
+        loader = self.layer.loader_for(self.configuration)
+        for script in python:
+            url = script.src or imported.url
+            if url is not None and not loader.is_trusted(url):
+                raise UntrustedOriginError(
+                    url,
+                    "Python scripts run only from trusted origins "
+                    "(pass trusted_origins to the Orchestrator or EntryLoader to allow this one)",
+                    app_name=self.config.name,
+                )
+
+    async def _fetch_scripts(self, python: Sequence[Script]) -> list[str]:
+        loader = self.layer.loader_for(self.configuration)
+
+        async def text(script: Script) -> str:
+            if script.src is None:
+                return script.content or ""
+            return await loader.fetch_text(script.src, integrity=script.integrity)
+
+        return list(await asyncio.gather(*(text(script) for script in python)))
+
+    async def _fetch_styles(self, imported: ImportedEntry) -> list[str | None]:
+        loader = self.layer.loader_for(self.configuration)
+
+        async def text(href: str | None, content: str | None, integrity: str | None) -> str | None:
+            if href is None:
+                return content or ""
+            if self.options.excluded(href):
+                return None
+            return await loader.fetch_text(href, integrity=integrity)
+
+        return list(
+            await asyncio.gather(
+                *(text(style.href, style.content, style.integrity) for style in imported.styles)
+            )
+        )
+
+    # -- the lifecycles the engine drives ---------------------------------------------------
+
+    def lifecycles_for_engine(self) -> dict[str, Any]:
+        """qiankun's parcel config: the app's lifecycles wrapped with rendering, sandbox, hooks."""
+        found = self.lifecycles
+        lifecycles: dict[str, Any] = {
+            "name": self.instance_id,
+            "bootstrap": self._bootstrap,
+            "mount": [self._loading_on, self._mount, self._loading_off],
+            "unmount": self._unmount,
+            "unload": self._unload,
+        }
+        if "update" in found:
+            lifecycles["update"] = self._update
+        if "timeouts" in found:
+            lifecycles["timeouts"] = found["timeouts"]
+        return lifecycles
+
+    def current_wrapper(self) -> etree._Element | None:
+        """The wrapper the app renders into now (or will, at its next mount)."""
+        if self.wrapper is None and self.prototype is not None:
+            self.wrapper = fresh_copy(self.prototype)
+        return self.wrapper
+
+    def _app_props(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        merged = dict(props)
+        merged["container"] = self._render_target()
+        state = self.layer.orchestrator.global_state
+        if state is not None:
+            actions = state.actions_for(self.instance_id)
+            merged["set_global_state"] = actions.set_global_state
+            merged["on_global_state_change"] = actions.on_global_state_change
+        return merged
+
+    def _render_target(self) -> Any:
+        wrapper = self.current_wrapper()
+        if wrapper is not None and self.options.strict_style_isolation and len(wrapper):
+            return wrapper[0]
+        return wrapper
+
+    async def _bootstrap(self, props: Mapping[str, Any]) -> None:
+        await call_all(_as_list(self.lifecycles.get("bootstrap")), self._app_props(props))
+
+    async def _loading_on(self, props: Mapping[str, Any]) -> None:
+        if self.config.loader is not None:
+            await call_all([self.config.loader], True)
+
+    async def _loading_off(self, props: Mapping[str, Any]) -> None:
+        if self.config.loader is not None:
+            await call_all([self.config.loader], False)
+
+    async def _mount(self, props: Mapping[str, Any]) -> None:
+        await self.layer.singular_gate(self)
+        wrapper = self.current_wrapper()
+        container = self._container("mounting")
+        if wrapper is not None and wrapper.getparent() is not container:
+            _empty(container)
+            container.append(wrapper)
+        if self.sandbox is not None:
+            self.sandbox.active()
+        await self._run_hooks("before_mount")
+        await call_all(_as_list(self.lifecycles.get("mount")), self._app_props(props))
+        self._container("mounted")
+        await self._run_hooks("after_mount")
+        self._mounted_once = True
+
+    async def _unmount(self, props: Mapping[str, Any]) -> None:
+        async with self.layer.unmounting(self):
+            await self._run_hooks("before_unmount")
+            await call_all(_as_list(self.lifecycles.get("unmount")), self._app_props(props))
+            if self.sandbox is not None:
+                self.sandbox.inactive()
+            await self._run_hooks("after_unmount")
+            container = self._find_container()
+            if container is not None:
+                _empty(container)
+            elif self.wrapper is not None:
+                parent = self.wrapper.getparent()
+                if parent is not None:
+                    parent.remove(self.wrapper)
+            self.wrapper = None
+            state = self.layer.orchestrator.global_state
+            if state is not None:
+                state.actions_for(self.instance_id).off_global_state_change()
+
+    async def _update(self, props: Mapping[str, Any]) -> None:
+        await call_all(_as_list(self.lifecycles.get("update")), self._app_props(props))
+
+    async def _unload(self, props: Mapping[str, Any]) -> None:
+        await call_all(_as_list(self.lifecycles.get("unload")), self._app_props(props))
+        self.dispose()
+
+    def dispose(self) -> None:
+        """Throw the instance away: close its sandbox and drop its wrapper and lifecycles."""
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.wrapper = None
+        self.prototype = None
+        self.lifecycles = {}
+        self.layer.forget(self)
+
+    # -- containers and hooks ---------------------------------------------------------------
+
+    def _find_container(self) -> Any:
+        spec = self.config.container
+        if isinstance(spec, str):
+            return self.layer.orchestrator.document.query_selector(spec)
+        return spec
+
+    def _container(self, phase: str) -> Any:
+        container = self._find_container()
+        if container is None:
+            when = "while" if phase == "mounting" else "after"
+            raise ContainerNotFoundError(
+                f"[qiankun]: Target container with {self.config.container} not existed "
+                f"{when} {self.instance_id} {phase}!"
+            )
+        return container
+
+    async def _run_hooks(self, phase: str) -> None:
+        """qiankun's addons first (engine flag, public path), then the user's hooks."""
+        target = self.global_object
+        if phase == "before_load":
+            target[_POWERED] = True
+            target[_PUBLIC_PATH] = self._public_path()
+        elif phase == "before_mount":
+            target[_POWERED] = True
+            if self._mounted_once:
+                target[_PUBLIC_PATH] = self._public_path()
+        elif phase == "before_unmount":
+            if _POWERED in target:
+                del target[_POWERED]
+            if self._original_public_path is _MISSING:
+                if _PUBLIC_PATH in target:
+                    del target[_PUBLIC_PATH]
+            else:
+                target[_PUBLIC_PATH] = self._original_public_path
+        await call_all(self.hooks.get(phase, []), self.config.as_dict(), target)
+
+    def _public_path(self) -> str:
+        return self.imported.asset_public_path if self.imported is not None else "/"
+
+
+_MISSING: Any = object()
+
+
+def _empty(container: Any) -> None:
+    for child in list(container):
+        container.remove(child)
+    container.text = None
+

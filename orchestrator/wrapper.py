@@ -1,0 +1,161 @@
+"""The element an HTML-entry app lives in: qiankun's wrapper ``<div>`` around the app's template.
+
+The wrapper is built once per loaded app (stylesheets inlined, scoped, JavaScript carried along)
+and deep-copied for every mount, so remounting never re-parses, re-fetches or re-scopes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import lxml.html
+from lxml import etree
+
+from css_scoper import app_prefix
+from css_scoper._urls import rewrite_urls
+
+if TYPE_CHECKING:
+    from .html_entry import EntryLoader, ImportedEntry, Script
+
+__all__ = [
+    "ScriptMode",
+    "WrapperOptions",
+    "build_wrapper",
+    "fresh_copy",
+    "snake_case",
+    "wrapper_id",
+]
+
+ScriptMode = Literal["passthrough", "drop"]
+VERSION = "0.1.0"
+
+#: lodash's ``words``: acronyms, capitalised words, lower runs, digit runs, non-ASCII runs.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\x00-\x7f]+")
+
+
+def snake_case(name: str) -> str:
+    """lodash ``snakeCase``: ``react16`` → ``react_16``, ``XMLHttpApp`` → ``xml_http_app``."""
+    return "_".join(word.lower() for word in _WORD.findall(name))
+
+
+def wrapper_id(name: str) -> str:
+    """The id qiankun gives an app's wrapper ``<div>``."""
+    return f"__qiankun_microapp_wrapper_for_{snake_case(name)}__"
+
+
+@dataclass(frozen=True)
+class WrapperOptions:
+    """How an app's wrapper is built, from the ``sandbox`` and ``script_mode`` start options."""
+
+    sandbox: bool | dict[str, Any] = True
+    script_mode: ScriptMode = "passthrough"
+    exclude_asset_filter: Callable[[str], bool] | None = None
+
+    @property
+    def strict_style_isolation(self) -> bool:
+        return isinstance(self.sandbox, dict) and bool(self.sandbox.get("strict_style_isolation"))
+
+    @property
+    def scoped_css(self) -> bool:
+        """qiankun's ``experimentalStyleIsolation``; strict (shadow DOM) isolation wins over it."""
+        return (
+            isinstance(self.sandbox, dict)
+            and not self.strict_style_isolation
+            and bool(self.sandbox.get("experimental_style_isolation"))
+        )
+
+    def excluded(self, url: str | None) -> bool:
+        return url is not None and self.exclude_asset_filter is not None and bool(
+            self.exclude_asset_filter(url)
+        )
+
+
+def build_wrapper(
+    instance_id: str,
+    imported: ImportedEntry,
+    style_texts: Sequence[str | None],
+    options: WrapperOptions,
+    loader: EntryLoader,
+) -> etree._Element:
+    """The wrapper with the app's template, ready to be copied into its container.
+
+    ``style_texts`` holds each stylesheet's CSS in order, ``None`` for one left to the browser
+    (``exclude_asset_filter``). External CSS is inlined with its ``url()``s made absolute and,
+    with scoped CSS, every ``<style>`` is prefixed with ``div[data-qiankun="<instance_id>"]``.
+    """
+    wrapper: etree._Element = lxml.html.Element(
+        "div",
+        {
+            "id": wrapper_id(instance_id),
+            "data-name": instance_id,
+            "data-version": VERSION,
+            "data-sandbox-cfg": json.dumps(options.sandbox, separators=(",", ":")),
+        },
+    )
+    prefix = app_prefix(instance_id) if options.scoped_css else None
+    if prefix is not None:
+        wrapper.set("data-qiankun", instance_id)
+    inlined = []
+    for style, text in zip(imported.styles, style_texts, strict=True):
+        base = style.href or imported.base_url
+        inlined.append("" if text is None else _style_text(text, prefix, base, loader))
+    nodes = imported.template_fragment(inlined)
+    markers = {f"/* {style.href} */" for style in imported.styles if style.href}
+    excluded = {
+        f"/* {style.href} */": style.href
+        for style, text in zip(imported.styles, style_texts, strict=True)
+        if text is None and style.href
+    }
+    holder: etree._Element = wrapper
+    if options.strict_style_isolation:
+        holder = etree.SubElement(wrapper, "template", {"shadowrootmode": "open"})
+    holder.extend(nodes)
+    for element in list(holder.iter("style")):
+        text = element.text or ""
+        head = text[: text.find("*/") + 2] if text.startswith("/* ") else ""
+        if head in excluded:
+            link = lxml.html.Element("link", {"rel": "stylesheet", "href": excluded[head]})
+            _replace(element, link)
+        elif head not in markers:
+            element.text = _style_text(text, prefix, imported.base_url, loader)
+    if options.script_mode == "passthrough":
+        for script in imported.scripts:
+            if not script.is_python:
+                holder.append(_browser_script(script))
+    return wrapper
+
+
+def fresh_copy(prototype: etree._Element) -> etree._Element:
+    """A mountable copy of a built wrapper (a deep copy: no parse, no fetch)."""
+    duplicate: etree._Element = copy.deepcopy(prototype)
+    return duplicate
+
+
+def _style_text(css: str, prefix: str | None, base_url: str, loader: EntryLoader) -> str:
+    if prefix is not None:
+        return loader.scoped_css(css, prefix, base_url)
+    return rewrite_urls(css, base_url)
+
+
+def _browser_script(script: Script) -> etree._Element:
+    """A ``<script>`` for the browser to run, as the entry declared it, with an absolute ``src``."""
+    skip = {"src", "entry", "ignore"}
+    attrs = {key: value for key, value in script.attrs.items() if key not in skip}
+    if script.src is not None:
+        attrs["src"] = script.src
+    element: etree._Element = lxml.html.Element("script", attrs)
+    if script.src is None:
+        element.text = script.content or ""
+    return element
+
+
+def _replace(old: etree._Element, new: etree._Element) -> None:
+    new.tail = old.tail
+    parent = old.getparent()
+    if parent is not None:
+        parent.replace(old, new)
