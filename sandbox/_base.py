@@ -33,7 +33,8 @@ class Sandbox:
 
     Sandboxes start running, as qiankun's do, so an app's scripts can run at load time;
     ``inactive()`` (the app's unmount) frees the listeners and timers it added and puts the
-    window back, ``active()`` (mount) brings the app's state back.
+    window back, ``active()`` (mount) brings the app's state back, with the window listeners
+    its scripts added at load time (they will not run again).
     """
 
     type: SandboxType
@@ -52,8 +53,10 @@ class Sandbox:
     def active(self) -> None:
         """Resume the sandbox (the app mounts)."""
         self._check_open("active")
+        self._effects.end_bootstrap()
         if not self.sandbox_running:
             self._resume()
+            self._effects.rebuild()
         self.sandbox_running = True
 
     def inactive(self) -> None:
@@ -69,6 +72,7 @@ class Sandbox:
         if self.closed:
             return
         self.inactive()
+        self._effects.forget_bootstrap()
         self._drop_state()
         self.closed = True
 

@@ -145,3 +145,35 @@ async def test_interval_started_by_a_timeout_is_still_freed(make: SandboxFactory
     count = len(ticks)
     await asyncio.sleep(0.01)
     assert len(ticks) == count and window.pending_timers == 0
+
+
+def test_listeners_added_at_load_come_back_on_remount(make: SandboxFactory) -> None:
+    """Scripts run once, so a listener they add at load must survive unmount/remount."""
+    window = Window()
+    sandbox = make("app1", window)
+    calls: list[str] = []
+
+    def at_load(e: Event) -> None:
+        calls.append("load")
+
+    def at_mount(e: Event) -> None:
+        calls.append("mount")
+
+    def removed(e: Event) -> None:
+        calls.append("removed")
+
+    sandbox.proxy.add_event_listener("popstate", at_load)
+    sandbox.proxy.add_event_listener("popstate", removed)
+    sandbox.active()
+    sandbox.proxy.remove_event_listener("popstate", removed)
+    sandbox.proxy.add_event_listener("popstate", at_mount)
+    sandbox.inactive()
+    assert window.event_listeners("popstate") == []
+    sandbox.active()
+    assert window.event_listeners("popstate") == [at_load]
+    window.dispatch_event(Event("popstate"))
+    assert calls == ["load"]
+    sandbox.inactive()
+    assert window.event_listeners("popstate") == []
+    sandbox.close()
+    assert window.event_listeners("popstate") == []
