@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blinker import ANY, NamedSignal, Namespace
+from blinker._utilities import make_id
 
 from .status import AppStatus
 
@@ -107,6 +108,14 @@ class Events(Namespace):
             result = self.setdefault(name, StrongSignal(name, doc))
             return result
 
+    @staticmethod
+    def _in_connection_order(signal: NamedSignal, sender: Any) -> list[Any]:
+        """blinker keeps receivers per sender in a set; deliver in the order they connected."""
+        order = {key: index for index, key in enumerate(signal.receivers)}
+        found = list(signal.receivers_for(sender))
+        found.sort(key=lambda receiver: order.get(make_id(receiver), len(order)))
+        return found
+
     def has_receivers(self, name: str) -> bool:
         signal = self.get(name)
         return bool(signal is not None and signal.receivers)
@@ -116,7 +125,7 @@ class Events(Namespace):
         signal = self.get(name)
         if signal is None or not signal.receivers:
             return
-        for receiver in list(signal.receivers_for(sender)):
+        for receiver in self._in_connection_order(signal, sender):
             try:
                 result = receiver(sender, **kwargs)
                 if inspect.isawaitable(result):
@@ -129,7 +138,7 @@ class Events(Namespace):
         signal = self.get(name)
         if signal is None or not signal.receivers:
             return
-        for receiver in list(signal.receivers_for(sender)):
+        for receiver in self._in_connection_order(signal, sender):
             try:
                 result = receiver(sender, **kwargs)
             except Exception:
