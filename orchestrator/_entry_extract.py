@@ -15,7 +15,7 @@ from types import MappingProxyType
 import lxml.html
 from lxml import etree
 
-from ._entry_urls import resolve_url
+from ._entry_urls import UrlResolver
 from .errors import EntrySyntaxError
 
 __all__ = ["Extracted", "Script", "Style", "extract_config", "extract_page"]
@@ -99,11 +99,15 @@ class Extracted:
     entry_script: Script | None
     base_url: str
     style_placeholders: tuple[tuple[str, int], ...]
+    body: etree._Element | None = None
 
     def template_html(self) -> str:
-        return "".join(
-            lxml.html.tostring(node, encoding="unicode", method="html") for node in self.fragment
-        )
+        """The fragment serialized; a page's body is serialized in one call, minus its tags."""
+        if self.body is None:
+            return "".join(_html(node) for node in self.fragment)
+        head = _html(self.fragment[0], with_tail=False)
+        body = _html(self.body, with_tail=False)
+        return head + body[len("<body>") : -len("</body>")]
 
     def copy_fragment(self, style_texts: Sequence[str] | None = None) -> list[etree._Element]:
         """A deep copy of the template nodes; with ``style_texts`` each stylesheet placeholder
@@ -161,8 +165,8 @@ def extract_page(
             if node.get("ignore") is not None:
                 _replace(node, _comment(" ignore asset style file" + _SUFFIX))
         elif state.base is None and node.get("href") is not None:
-            state.base = resolve_url(public_path, node.get("href") or "")
-            _replace(node, _comment(f" base {state.base}{_SUFFIX}"))
+            base = state.set_base(node.get("href") or "")
+            _replace(node, _comment(f" base {base}{_SUFFIX}"))
     head, body = root.find("head"), root.find("body")
     qiankun_head = root.makeelement("qiankun-head", {})
     if head is not None:
@@ -172,7 +176,8 @@ def extract_page(
     if body is not None:
         qiankun_head.tail = body.text
         fragment.extend(body)
-    return state.result(fragment)
+        body.attrib.clear()
+    return state.result(fragment, body)
 
 
 def extract_config(
@@ -207,15 +212,23 @@ class _State:
         self.public_path = public_path
         self.where = where or public_path
         self.base: str | None = None
+        self._resolve = UrlResolver(public_path)
         self.scripts: list[Script] = []
         self.styles: list[Style] = []
         self.style_placeholders: list[tuple[str, int]] = []
         self.entry: Script | None = None
 
     def url(self, ref: str) -> str:
-        return resolve_url(self.base or self.public_path, ref)
+        return self._resolve(ref)
 
-    def result(self, fragment: Sequence[etree._Element]) -> Extracted:
+    def set_base(self, href: str) -> str:
+        self.base = self._resolve(href)
+        self._resolve = UrlResolver(self.base)
+        return self.base
+
+    def result(
+        self, fragment: Sequence[etree._Element], body: etree._Element | None = None
+    ) -> Extracted:
         entry = self.entry
         if entry is None and self.scripts:
             entry = self.scripts[-1]
@@ -226,6 +239,7 @@ class _State:
             entry_script=entry,
             base_url=self.base or self.public_path,
             style_placeholders=tuple(self.style_placeholders),
+            body=body,
         )
 
     def link(self, node: etree._Element) -> None:
@@ -376,6 +390,11 @@ def _is_blank_code(code: str, is_python: bool) -> bool:
 
 def _attrs(node: etree._Element) -> Mapping[str, str]:
     return MappingProxyType(dict(node.attrib))
+
+
+def _html(node: etree._Element, *, with_tail: bool = True) -> str:
+    text: str = lxml.html.tostring(node, encoding="unicode", method="html", with_tail=with_tail)
+    return text
 
 
 def _comment_text(text: str) -> str:

@@ -84,3 +84,41 @@ def is_absolute_http_url(url: str) -> bool:
     """True for ``http(s)://host...`` URLs, the only entries the loader can fetch by itself."""
     parts = urlsplit(url)
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+_CLEAN_ABSOLUTE = re.compile(
+    r"https?://[a-z0-9.\-]+(?::(?!80/|443/)\d+)?/[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]*"
+)
+_CLEAN_RELATIVE = re.compile(r"[A-Za-z0-9\-_~!$&'()*+,;=@/][A-Za-z0-9\-._~!$&'()*+,;=:@/?#]*")
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:[/?#]|$)")
+
+
+class UrlResolver:
+    """``resolve_url`` against one base, with a fast path for the plain URLs most pages use.
+
+    Anything unusual (dot segments, escapes, non-ASCII, whitespace, default ports, schemes other
+    than http(s)) goes through ``resolve_url``, so the result is the same either way.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = normalize_url(base)
+        parts = urlsplit(self.base)
+        self._fast = parts.scheme in ("http", "https") and bool(parts.netloc)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._directory = self._origin + parts.path.rsplit("/", 1)[0] + "/"
+
+    def __call__(self, ref: str) -> str:
+        if self._fast and not _DOT_SEGMENT.search(ref):
+            if ref.startswith(("http://", "https://")):
+                if _CLEAN_ABSOLUTE.fullmatch(ref) and ":80/" not in ref and ":443/" not in ref:
+                    return ref
+            elif ref.startswith("/"):
+                if not ref.startswith("//") and _CLEAN_RELATIVE.fullmatch(ref):
+                    return self._origin + ref
+            elif (
+                _CLEAN_RELATIVE.fullmatch(ref)
+                and ":" not in ref.split("/", 1)[0]
+                and not ref.startswith(("?", "#"))
+            ):
+                return self._directory + ref
+        return resolve_url(self.base, ref)
