@@ -1,10 +1,68 @@
 """mfe-orchestrator: compose micro-frontends by route, headless, in Python.
 
 The public API is re-exported here; every other module is an implementation detail.
+``Orchestrator`` is one headless browser tab (single-spa's and qiankun's API as methods);
+``EntryLoader`` fetches, parses and caches entries and may be shared by many tabs.
 """
 
 from __future__ import annotations
 
-from .errors import EntryLoadError, LifecycleError, OrchestratorError
+from sandbox import Event, Window
 
-__all__ = ["EntryLoadError", "LifecycleError", "OrchestratorError"]
+from .activity import path_to_active_when
+from .core import Orchestrator
+from .dom import Document
+from .errors import (
+    AppNotFoundError,
+    ContainerNotFoundError,
+    EntryLoadError,
+    EntrySyntaxError,
+    IntegrityError,
+    LifecycleError,
+    OrchestratorError,
+    ParcelLifecycleError,
+    ParcelStateError,
+    UntrustedOriginError,
+)
+from .events import RoutingEventDetail
+from .global_state import GlobalState, GlobalStateActions
+from .html_entry import EntryLoader, ImportedEntry, Script, Style, import_entry
+from .micro_apps import MicroApp
+from .navigation import History, Location, NavigationResult
+from .parcels import Parcel
+from .status import AppStatus
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AppNotFoundError",
+    "AppStatus",
+    "ContainerNotFoundError",
+    "Document",
+    "EntryLoadError",
+    "EntryLoader",
+    "EntrySyntaxError",
+    "Event",
+    "GlobalState",
+    "GlobalStateActions",
+    "History",
+    "ImportedEntry",
+    "IntegrityError",
+    "LifecycleError",
+    "Location",
+    "MicroApp",
+    "NavigationResult",
+    "Orchestrator",
+    "OrchestratorError",
+    "Parcel",
+    "ParcelLifecycleError",
+    "ParcelStateError",
+    "RoutingEventDetail",
+    "Script",
+    "Style",
+    "UntrustedOriginError",
+    "Window",
+    "__version__",
+    "import_entry",
+    "path_to_active_when",
+]

@@ -338,7 +338,7 @@ class MicroApps:
             if other.get_status() not in _BROKEN and not other.unmount_promise.done()
         ]
 
-        async def parcel_config() -> dict[str, Any]:
+        async def parcel_config(props: Any = None) -> dict[str, Any]:
             if cached is None:
                 loaded = LoadedApp(
                     self, config, self._instance_id(config.name), options, checked_hooks
