@@ -34,7 +34,8 @@ class Event:
 
     def __getattr__(self, name: str) -> Any:
         """Only reached for attributes never given: typed as ``Any`` for the keyword extras."""
-        raise AttributeError(f"{self.type!r} event has no attribute {name!r}")
+        kind = self.__dict__.get("type")
+        raise AttributeError(f"{kind!r} event has no attribute {name!r}")
 
     def prevent_default(self) -> None:
         """Mark the event as cancelled: ``dispatch_event`` then returns ``False``."""

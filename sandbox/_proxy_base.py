@@ -103,6 +103,9 @@ class SandboxProxy:
     def __len__(self) -> int:
         return len(self.keys())
 
+    def __bool__(self) -> bool:
+        return True
+
     # -- globals: writes --------------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:

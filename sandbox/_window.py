@@ -146,6 +146,10 @@ class Window:
     def __len__(self) -> int:
         return len(self._globals)
 
+    def __bool__(self) -> bool:
+        """A window is always truthy, even with no globals (``window or default`` must work)."""
+        return True
+
     def get(self, name: str, default: Any = None) -> Any:
         value = self._globals.get(name, _MISSING)
         if value is not _MISSING:

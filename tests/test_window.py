@@ -66,6 +66,17 @@ def test_globals_cannot_shadow_methods() -> None:
     assert w.keys() == ["keys"]
 
 
+def test_empty_window_is_truthy_and_events_copy_safely() -> None:
+    import copy
+
+    assert Window() and Window().window
+    event = Event("x", state={"a": 1})
+    clone = copy.deepcopy(event)
+    assert clone.state == {"a": 1} and clone.type == "x"
+    with pytest.raises(AttributeError, match="'x' event has no attribute 'nope'"):
+        _ = event.nope
+
+
 def test_two_windows_are_independent() -> None:
     a, b = Window(), Window()
     a.x = 1
