@@ -18,6 +18,15 @@ from sandbox import (
 )
 
 SandboxFactory = Callable[[str, Window], Sandbox]
+
+
+async def _eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait until ``check()`` holds (timers on a loaded machine may run late)."""
+    for _ in range(int(seconds / 0.001)):
+        if check():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition not met in time")
 ALL_SANDBOXES: list[SandboxFactory] = [ProxySandbox, LegacySandbox, SnapshotSandbox]
 
 
@@ -39,8 +48,7 @@ async def test_intervals_cleared_on_inactive(make: SandboxFactory) -> None:
     proxy.set_interval(lambda: uncleared.append(1), 5)
     proxy.set_interval(with_args.append, 500, "kuitos")
     proxy.clear_interval(first)
-    while not uncleared:
-        await asyncio.sleep(0.002)
+    await _eventually(lambda: bool(uncleared))
     sandbox.inactive()
     ticks = len(uncleared)
     assert cleared == [] and with_args == []
@@ -56,8 +64,7 @@ async def test_pending_timeouts_cleared_and_fired_ones_forgotten(make: SandboxFa
     out: list[str] = []
     sandbox.proxy.set_timeout(out.append, 0, "fired")
     sandbox.proxy.set_timeout(out.append, 50, "never")
-    while not out:
-        await asyncio.sleep(0.001)
+    await _eventually(lambda: bool(out))
     assert out == ["fired"] and sandbox.timer_count == 1
     sandbox.inactive()
     await asyncio.sleep(0.06)
@@ -71,8 +78,7 @@ async def test_owner_timers_survive_app_unmount(make: SandboxFactory) -> None:
     sandbox = make("app1", window)
     sandbox.proxy.set_timeout(out.append, 5, "app")
     sandbox.inactive()
-    while not out:
-        await asyncio.sleep(0.001)
+    await _eventually(lambda: bool(out))
     await asyncio.sleep(0.01)
     assert out == ["owner"]
 
@@ -144,8 +150,7 @@ async def test_interval_started_by_a_timeout_is_still_freed(make: SandboxFactory
         sandbox.proxy.set_interval(lambda: ticks.append(1), 1)
 
     sandbox.proxy.set_timeout(start, 0)
-    while not ticks:
-        await asyncio.sleep(0.001)
+    await _eventually(lambda: bool(ticks))
     sandbox.inactive()
     count = len(ticks)
     await asyncio.sleep(0.01)
