@@ -12,9 +12,6 @@ from ._window import BROWSER_NAMES, Window
 if TYPE_CHECKING:
     from ._base import Sandbox
 
-_MISSING: Any = object()
-
-
 class SandboxProxy:
     """Offers the ``Window`` interface to one app; reads fall back to the real window.
 

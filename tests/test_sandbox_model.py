@@ -11,6 +11,7 @@ import sandbox as sandbox_package
 from sandbox import ProxySandbox, Window
 
 _NAMES = ["a", "b", "c", "System"]
+_ABSENT = object()
 _step = st.tuples(
     st.sampled_from(["window_set", "window_del", "set", "del", "toggle"]),
     st.sampled_from([0, 1]),
@@ -69,9 +70,6 @@ def test_two_proxy_sandboxes_match_the_model(steps: list[tuple[str, int, str, in
             assert set(other.proxy.keys()) == set(expected)
             for key in _NAMES:
                 assert (key in other.proxy) == (key in expected)
-
-
-_ABSENT = object()
 
 
 def test_exported_surface() -> None:
