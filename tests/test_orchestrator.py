@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 import pytest
-
 from engine_support import Recorder, collect_errors
+
 from orchestrator.core import Orchestrator
 from orchestrator.errors import LifecycleError
 from orchestrator.status import AppStatus
