@@ -26,10 +26,10 @@ class SideEffects:
         self._timers: dict[int, None] = {}
         self._booting = True
 
-    def add_event_listener(self, type: str, listener: Listener) -> None:
-        self._window.add_event_listener(type, listener)
+    def add_event_listener(self, type: str, listener: Listener, *, once: bool = False) -> None:
+        self._window.add_event_listener(type, listener, once=once)
         self._listeners[(type, listener)] = None
-        if self._booting:
+        if self._booting and not once:
             self._boot_listeners[(type, listener)] = None
 
     def remove_event_listener(self, type: str, listener: Listener) -> None:

@@ -137,11 +137,11 @@ class SandboxProxy:
 
     # -- events and timers (recorded) -------------------------------------------------------
 
-    def add_event_listener(self, type: str, listener: Listener) -> None:
+    def add_event_listener(self, type: str, listener: Listener, *, once: bool = False) -> None:
         if not self._sandbox.sandbox_running:
             self._sandbox._refuse(f"Add a {type!r} listener")
             return
-        self._effects.add_event_listener(type, listener)
+        self._effects.add_event_listener(type, listener, once=once)
 
     def remove_event_listener(self, type: str, listener: Listener) -> None:
         self._effects.remove_event_listener(type, listener)

@@ -37,7 +37,7 @@ class Window:
     )
 
     _globals: dict[str, Any]
-    _listeners: dict[str, dict[Listener, None]]
+    _listeners: dict[str, dict[Listener, bool]]
     _interceptors: dict[str, Listener]
     _timers: dict[int, asyncio.TimerHandle]
     _tasks: set[asyncio.Task[Any]]
@@ -173,11 +173,14 @@ class Window:
 
     # -- events -------------------------------------------------------------------------------
 
-    def add_event_listener(self, type: str, listener: Listener) -> None:
-        """Add ``listener`` for ``type``; adding the same listener twice keeps one."""
+    def add_event_listener(self, type: str, listener: Listener, *, once: bool = False) -> None:
+        """Add ``listener`` for ``type``; adding the same listener twice keeps the first.
+
+        With ``once=True`` it is removed just before its first call.
+        """
         if not callable(listener):
             raise TypeError(f"listener for {type!r} must be callable, got {listener!r}")
-        self._listeners.setdefault(type, {})[listener] = None
+        self._listeners.setdefault(type, {}).setdefault(listener, once)
 
     def remove_event_listener(self, type: str, listener: Listener) -> None:
         listeners = self._listeners.get(type)
@@ -219,14 +222,21 @@ class Window:
                 self._interceptors[type] = interceptor
 
     def call_event_listeners(self, event: Event) -> None:
-        """Run the listeners of ``event.type`` now; one failing does not stop the others."""
+        """Run the listeners of ``event.type`` now; one failing does not stop the others.
+
+        As in the DOM, a listener removed by an earlier one during this dispatch is not called.
+        """
         if event.target is None:
             event.target = self
         listeners = self._listeners.get(event.type)
         if not listeners:
             return
         what = f"{event.type!r} listener"
-        for listener in list(listeners):
+        for listener, once in list(listeners.items()):
+            if listener not in listeners:
+                continue
+            if once:
+                self.remove_event_listener(event.type, listener)
             invoke(listener, (event,), what, self._tasks)
             if event.propagation_stopped:
                 break

@@ -187,3 +187,17 @@ def test_listeners_added_at_load_come_back_on_remount(make: SandboxFactory) -> N
     assert window.event_listeners("popstate") == []
     sandbox.close()
     assert window.event_listeners("popstate") == []
+
+
+def test_once_listener_through_proxy(make: SandboxFactory) -> None:
+    window = Window()
+    sandbox = make("app1", window)
+    sandbox.active()
+    calls: list[str] = []
+    sandbox.proxy.add_event_listener("x", lambda e: calls.append("fired"), once=True)
+    sandbox.proxy.add_event_listener("y", lambda e: calls.append("never"), once=True)
+    window.dispatch_event(Event("x"))
+    window.dispatch_event(Event("x"))
+    sandbox.inactive()
+    window.dispatch_event(Event("y"))
+    assert calls == ["fired"] and window.event_listeners("y") == []

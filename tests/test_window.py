@@ -167,6 +167,37 @@ def test_interceptor_replaces_listeners_until_cleared() -> None:
     assert calls == ["listener", "listener"]
 
 
+def test_once_listener_runs_once() -> None:
+    w = Window()
+    calls: list[int] = []
+
+    def listener(e: Event) -> None:
+        calls.append(1)
+
+    w.add_event_listener("x", listener, once=True)
+    w.add_event_listener("x", listener)
+    w.dispatch_event(Event("x"))
+    w.dispatch_event(Event("x"))
+    assert calls == [1] and w.event_listeners("x") == []
+
+
+def test_listener_removed_during_dispatch_is_not_called() -> None:
+    w = Window()
+    calls: list[str] = []
+
+    def second(e: Event) -> None:
+        calls.append("second")
+
+    def first(e: Event) -> None:
+        calls.append("first")
+        w.remove_event_listener("x", second)
+
+    w.add_event_listener("x", first)
+    w.add_event_listener("x", second)
+    w.dispatch_event(Event("x"))
+    assert calls == ["first"]
+
+
 def test_stop_immediate_propagation() -> None:
     w = Window()
     calls: list[int] = []
