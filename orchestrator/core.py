@@ -69,7 +69,7 @@ class Orchestrator:
         self._steps = LifecycleSteps(self, self._error_handlers)
         self._parcels = Parcels(self, self._steps)
         self._rerouter = Rerouter(self, self._registry, self._steps)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
         self.history.on_change = self._rerouter.on_navigation_event
         self.window.intercept_events(_ROUTING_EVENT_TYPES, self._intercepted)
@@ -86,8 +86,8 @@ class Orchestrator:
     def _intercepted(self, event: Any) -> None:
         self._rerouter.on_navigation_event(event)
 
-    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coroutine)
+    def _spawn(self, awaitable: Any) -> asyncio.Future[Any]:
+        task: asyncio.Future[Any] = asyncio.ensure_future(awaitable)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -144,9 +144,15 @@ class Orchestrator:
         parsed = parse_registration(name, app, active_when, custom_props, container=container)
         self._registry.add(AppRecord(*parsed))
 
-    async def unregister_application(self, name: str) -> None:
-        """Unmount and unload the app, then forget it (it stays if its unload fails)."""
+    def unregister_application(self, name: str) -> asyncio.Future[None]:
+        """Unmount and unload the app, then forget it (it stays if its unload fails).
+
+        An unknown name raises at once; the work starts now, await the result to wait for it.
+        """
         self._registry.get(name, "unregister")
+        return self._spawn(self._unregister(name))
+
+    async def _unregister(self, name: str) -> None:
         await self._unload_now(name, remount=False)
         if name in self._registry:
             self._registry.remove(name)
@@ -214,13 +220,15 @@ class Orchestrator:
 
     # -- unload -----------------------------------------------------------------------------
 
-    async def unload_application(self, name: str, *, wait_for_unmount: bool = False) -> None:
-        """Unload ``name`` (back to NOT_LOADED); now, or once it is unmounted by a reroute."""
+    def unload_application(
+        self, name: str, *, wait_for_unmount: bool = False
+    ) -> asyncio.Future[None]:
+        """Unload ``name`` (back to NOT_LOADED): now (then remount it if active), or with
+        ``wait_for_unmount`` once a reroute unmounts it. A bad name raises at once."""
         app = self._registry.get(name, "unload")
         if wait_for_unmount:
-            await asyncio.shield(self._unload_request(app))
-            return
-        await self._unload_now(name, remount=True)
+            return self._spawn(asyncio.shield(self._unload_request(app)))
+        return self._spawn(self._unload_now(name, remount=True))
 
     def _unload_request(self, app: AppRecord) -> asyncio.Future[None]:
         if app.unload_request is None:

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import ContainerNotFoundError
+
 if TYPE_CHECKING:
     from .core import Orchestrator
     from .registry import AppRecord
@@ -44,7 +46,9 @@ def resolve_container(orchestrator: Orchestrator, app: AppRecord) -> Any:
     if isinstance(spec, str):
         found = orchestrator.document.query_selector(spec)
         if found is None:
-            raise LookupError(f"container {spec!r} of application '{app.name}' matches no element")
+            raise ContainerNotFoundError(
+                f"container {spec!r} of application '{app.name}' matches no element"
+            )
         return found
     if callable(spec):
         return spec()

@@ -9,6 +9,7 @@ of them, and activity is checked again before bootstrap and before mount.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 from collections.abc import Awaitable, Coroutine, Sequence
@@ -273,15 +274,17 @@ class Rerouter:
         collecting = True
 
         def cancel_navigation(value: Any = True) -> None:
+            """Cancel (if ``value`` is truthy or resolves truthy); ignored once dispatch ended."""
             if collecting:
                 values.append(value)
 
-        detail.cancel_navigation = cancel_navigation
+        routing_detail = dataclasses.replace(detail, cancel_navigation=cancel_navigation)
         try:
-            await self._events.send(BEFORE_ROUTING_EVENT, self._orchestrator, detail=detail)
+            await self._events.send(
+                BEFORE_ROUTING_EVENT, self._orchestrator, detail=routing_detail
+            )
         finally:
             collecting = False
-            detail.cancel_navigation = None
         canceled = False
         for value in values:
             if inspect.isawaitable(value):

@@ -89,6 +89,7 @@ async def test_details_predict_before_and_report_after() -> None:
     assert before.old_url == "http://localhost/boom"
     assert before.new_url == "http://localhost/r"
     assert before.cancel_navigation is None
+    assert callable(seen["before-routing-event"].cancel_navigation)
     after = seen["app-change"]
     assert after.new_app_statuses == {"boom": S.NOT_MOUNTED, "russell": S.SKIP_BECAUSE_BROKEN}
     assert after.apps_by_new_status[S.SKIP_BECAUSE_BROKEN] == ["russell"]

@@ -165,11 +165,13 @@ def test_string_rules_follow_single_spa_prefix_rules(rule: str, url: str, expect
 async def test_unknown_names_raise_typed_errors() -> None:
     orch = Orchestrator()
     with pytest.raises(AppNotFoundError, match="'ghost'"):
-        await orch.unload_application("ghost")
+        orch.unload_application("ghost")  # raises at call time, as single-spa throws
     with pytest.raises(KeyError):
-        await orch.unregister_application("ghost")
+        orch.unregister_application("ghost")
+    with pytest.raises(AppNotFoundError):
+        await orch.unload_application("ghost", wait_for_unmount=True)
     with pytest.raises(TypeError):
-        await orch.unload_application(3)  # type: ignore[arg-type]
+        orch.unload_application(3)  # type: ignore[arg-type]
 
 
 async def test_unregister_forgets_and_allows_registering_again() -> None:
