@@ -118,6 +118,8 @@ class Orchestrator:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._rerouter.aclose()
         await self._parcels.aclose()
+        if self._micro_apps_instance is not None:
+            await self._micro_apps_instance.aclose()
         await self.events.aclose()
         self.window.cancel_timers()
         if self._owns_loader and self._loader is not None:
