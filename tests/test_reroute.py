@@ -389,3 +389,32 @@ def test_any_navigation_sequence_ends_in_the_state_of_the_last_url(paths: list[s
                 assert all(x != y for x, y in itertools.pairwise(calls))
 
     asyncio.run(scenario())
+
+
+async def test_one_app_with_many_rules_mounts_and_unmounts_on_each() -> None:
+    rec = Recorder()
+    rules: list[Any] = [
+        "/#/appWithRegularPrefix",
+        "/pathname",
+        lambda loc: loc.pathname.startswith("/specificCriteria"),
+        "/#/hashResource/:id/hashSubResource/:hashSubResourceId",
+        "/resource/:id/subresource/:subId",
+        "pathname/#/subpath/:dynamic/another",
+    ]
+    prefixes = [
+        "/#/appWithRegularPrefix",
+        "/pathname",
+        "/specificCriteria",
+        "/#/hashResource/1/hashSubResource/2",
+        "/resource/1/subresource/2",
+        "/pathname/#/subpath/1/another",
+    ]
+    async with Orchestrator(url="http://localhost/") as orch:
+        orch.register_application("multi", rec.lifecycles("multi"), rules)
+        await orch.start()
+        for prefix in prefixes:
+            assert await orch.navigate(prefix + "/anything/everything") == ["multi"], prefix
+            assert await orch.navigate("/#/unregisteredPath") == [], prefix
+    assert rec.count("multi", "bootstrap") == 1
+    assert rec.count("multi", "mount") == len(prefixes)
+    assert rec.count("multi", "unmount") == len(prefixes)
