@@ -14,6 +14,7 @@ from css_scoper._scanner import (
     SKIP_BETWEEN_TOP_RULES,
     block_end,
     match_ident,
+    prelude_end,
     scan,
     skip_whitespace_and_comments,
 )
@@ -87,7 +88,7 @@ class _Scoper:
 
     def _qualified_rule(self, start: int, depth: int) -> int:
         css = self._css
-        end = scan(css, start, "{" if depth == 0 else "{;}")
+        end = prelude_end(css, start, "{" if depth == 0 else "{;}")
         if end >= len(css):
             return len(css)
         if css[end] == ";":

@@ -12,8 +12,9 @@ from enum import Enum
 
 from css_scoper._scanner import WHITESPACE, match_ident, scan, skip_comment, skip_string
 
-# Anything that needs more than a split at commas: nesting, strings, escapes, comments,
-# namespaces, and words that might be a root compound.
+# Words that might be a root compound; anything else needs no more than a prefix in front.
+_ROOT_WORD = re.compile(r"(?<![\w\-.#\\])(?:html|body)(?![\w\-])|:root(?![\w\-])", re.IGNORECASE)
+# What a plain split at commas cannot cope with: nesting, strings, escapes, comments, `||`.
 _NEEDS_CARE = re.compile(
     r"[(\[\"'\\/|{}]|(?<![\w\-.#\\])(?:html|body)(?![\w\-])|:root(?![\w\-])",
     re.IGNORECASE,
@@ -217,6 +218,8 @@ def scope_selector(selector: str, prefix: str) -> str:
     if not stripped or stripped.startswith(_COMBINATOR_START):
         return selector
     lead = selector[: len(selector) - len(stripped)]
+    if _ROOT_WORD.search(stripped) is None and prefix not in stripped and "/*" not in stripped:
+        return lead + prefix + " " + stripped
     parts = _parts(stripped)
     first = next((i for i, p in enumerate(parts) if p.kind is not _Kind.COMMENT), None)
     if first is None or parts[first].kind is not _Kind.COMPOUND:
@@ -257,6 +260,11 @@ def scope_selector_list(prelude: str, prefix: str) -> str:
     body = prelude.rstrip(WHITESPACE)
     tail = prelude[len(body) :]
     if _NEEDS_CARE.search(body) is None and prefix not in body:
+        if "," not in body:
+            stripped = body.lstrip(WHITESPACE)
+            if not stripped or stripped.startswith(_COMBINATOR_START):
+                return prelude
+            return body[: len(body) - len(stripped)] + prefix + " " + stripped + tail
         items = body.split(",")
         scoped = []
         for item in items:
