@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ def main() -> None:
                 "bench": "css_prefix",
                 "impl": f"{impl} scope_css",
                 "input": name,
-                **bench(lambda css=css: scope_css(css, PREFIX), nbytes, big=big),
+                **bench(partial(scope_css, css, PREFIX), nbytes, big=big),
                 "check": check,
             }
         )
@@ -163,7 +164,7 @@ def main() -> None:
                 "bench": "css_prefix",
                 "impl": f"{impl} scope_css + base_url",
                 "input": name,
-                **bench(lambda css=css: scope_css(css, PREFIX, base_url=BASE_URL), nbytes, big=big),
+                **bench(partial(scope_css, css, PREFIX, base_url=BASE_URL), nbytes, big=big),
                 "check": {"out_bytes": len(based.encode())},
             }
         )
@@ -173,7 +174,7 @@ def main() -> None:
                 "bench": "css_prefix",
                 "impl": f"{impl} ScopedCSSCache hit",
                 "input": name,
-                **bench(lambda css=css: cache.scope(css, PREFIX), nbytes, big=big),
+                **bench(partial(cache.scope, css, PREFIX), nbytes, big=big),
                 "check": {
                     "hits_are_identical": cache.scope(css, PREFIX) is cache.scope(css, PREFIX)
                 },
