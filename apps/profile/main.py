@@ -8,12 +8,14 @@ _LOGIN_PATH = "/login"
 _receivers: list[tuple[Any, Callable[..., None]]] = []
 
 
-def _sign_in_from(orchestrator: Any, set_global_state: Callable[[dict[str, Any]], bool]) -> None:
+def _sign_in_from(
+    orchestrator: Any, set_global_state: Callable[[dict[str, Any]], bool], seen: dict[str, Any]
+) -> None:
     location = orchestrator.location
     if location.pathname.rstrip("/") != _LOGIN_PATH:
         return
     query = parse_qs(location.search.lstrip("?"), keep_blank_values=True)
-    if "user" in query:
+    if "user" in query and seen.get("user") != query["user"][0].strip():
         set_global_state({"user": query["user"][0].strip()})
 
 
@@ -33,18 +35,20 @@ def mount(props: dict[str, Any]) -> None:
     orchestrator = props["orchestrator"]
     set_global_state = props.get("set_global_state")
     subscribe = props.get("on_global_state_change")
+    seen: dict[str, Any] = {}
     if subscribe is not None:
 
         def on_change(state: dict[str, Any], prev: dict[str, Any]) -> None:
+            seen.update(state)
             _render(container, state)
 
         subscribe(on_change, fire_immediately=True)
     if set_global_state is None:
         return
-    _sign_in_from(orchestrator, set_global_state)
+    _sign_in_from(orchestrator, set_global_state, seen)
 
     def on_route(sender: Any, **detail: Any) -> None:
-        _sign_in_from(sender, set_global_state)
+        _sign_in_from(sender, set_global_state, seen)
 
     signal = orchestrator.events.signal("routing-event")
     signal.connect(on_route, sender=orchestrator, weak=False)
