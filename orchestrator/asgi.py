@@ -151,6 +151,10 @@ class SessionStore:
             self._sessions.move_to_end(sid)
         return session, evicted
 
+    def expire(self) -> list[_Session]:
+        """Forget the sessions idle for longer than the TTL and return them (to be closed)."""
+        return self._expire(self._clock())
+
     def drain(self) -> list[_Session]:
         """Forget every session and return them (to be closed)."""
         sessions = list(self._sessions.values())
@@ -222,6 +226,7 @@ class ComposeApp:
         self._owns_loader = loader is None
         self.sessions = SessionStore(max_sessions=max_sessions, ttl=session_ttl, clock=clock)
         self._closing: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -231,8 +236,18 @@ class ComposeApp:
         else:
             raise RuntimeError(f"ComposeApp does not serve {scope['type']!r} connections")
 
+    def expire_idle(self) -> int:
+        """Close the orchestrators of sessions idle past the TTL; returns how many were dropped."""
+        expired = self.sessions.expire()
+        for session in expired:
+            self._close_later(session)
+        return len(expired)
+
     async def aclose(self) -> None:
         """Close every session's orchestrator and, if this app made it, the shared loader."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for session in self.sessions.drain():
             self._close_later(session)
         while self._closing:
@@ -256,6 +271,7 @@ class ComposeApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._sweeper = asyncio.create_task(self._sweep())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
@@ -265,6 +281,13 @@ class ComposeApp:
                 else:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _sweep(self) -> None:
+        """Without traffic, idle sessions would wait for the next request to be expired."""
+        period = min(60.0, self.sessions.ttl / 2)
+        while True:
+            await asyncio.sleep(period)
+            self.expire_idle()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)

@@ -402,3 +402,20 @@ async def test_502_names_the_failing_app_and_recovers_when_the_entry_does() -> N
             again = await client.get("/catalog")
             assert again.status_code == 200, again.text
             assert 'id="ok"' in again.text
+
+
+async def test_idle_sessions_are_closed_without_waiting_for_traffic(serve: Any) -> None:
+    now = [0.0]
+    factory = FakeFactory()
+    app = _app(factory, session_ttl=60.0, clock=lambda: now[0])
+    url = await serve(app)
+    async with httpx.AsyncClient(base_url=url) as client:
+        await client.get("/catalog")
+    assert app.expire_idle() == 0
+    now[0] = 61.0
+    assert app.expire_idle() == 1
+    for _ in range(50):
+        if factory.made[0].closed:
+            break
+        await asyncio.sleep(0.01)
+    assert factory.made[0].closed and len(app.sessions) == 0
