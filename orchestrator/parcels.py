@@ -66,7 +66,7 @@ class Parcel(StatusModel):
         self.name = self._name_of(config) or f"parcel-{parcel_id}"
         is_loader = callable(config) and not isinstance(config, Mapping | type)
         initial = S.LOADING_SOURCE_CODE if is_loader else S.NOT_BOOTSTRAPPED
-        build_status_machine(_ignore_status_change).add_model(self, initial=initial)
+        parcels.machine.attach(self, initial)
         loop = asyncio.get_running_loop()
         self.load_promise: asyncio.Future[None] = loop.create_future()
         self.bootstrap_promise: asyncio.Future[None] = loop.create_future()
@@ -194,6 +194,7 @@ class Parcels:
         self.orchestrator = orchestrator
         self.steps = steps
         self.root = ParcelOwner()
+        self.machine = build_status_machine(_ignore_status_change)
         self._count = 0
         self._tasks: set[asyncio.Task[None]] = set()
 

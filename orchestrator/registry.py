@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .activity import ActivityFunction, sanitize_active_when
 from .errors import AppNotFoundError
 from .lifecycle import Lifecycles
-from .status import AppStatus, StatusModel
+from .status import AppStatus, StatusMachine, StatusModel
 
 if TYPE_CHECKING:
     from .parcels import Parcel
@@ -146,7 +146,9 @@ def parse_registration(
 class Registry:
     """Registered apps by name, in registration order; the only owner of ``AppRecord``s."""
 
-    def __init__(self, status_machine: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, status_machine: StatusMachine, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._apps: dict[str, AppRecord] = {}
         self._machine = status_machine
         self.clock = clock
@@ -154,12 +156,11 @@ class Registry:
     def add(self, record: AppRecord) -> None:
         if record.name in self._apps:
             raise ValueError(f"There is already an app registered with name {record.name}")
-        self._machine.add_model(record, initial=AppStatus.NOT_LOADED)
+        self._machine.attach(record, AppStatus.NOT_LOADED)
         self._apps[record.name] = record
 
     def remove(self, name: str) -> None:
-        record = self._apps.pop(name)
-        self._machine.remove_model(record)
+        self._apps.pop(name)
 
     def get(self, name: str, action: str = "find") -> AppRecord:
         if not isinstance(name, str):

@@ -12,7 +12,7 @@ from typing import Any
 
 from transitions import Machine
 
-__all__ = ["TRANSITIONS", "AppStatus", "StatusModel", "build_status_machine"]
+__all__ = ["TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel", "build_status_machine"]
 
 
 class AppStatus(StrEnum):
@@ -61,32 +61,54 @@ TRANSITIONS: tuple[tuple[str, list[AppStatus] | AppStatus, AppStatus], ...] = (
 
 
 class StatusModel:
-    """Something whose ``status`` the machine drives (an app record or a parcel)."""
+    """Something whose ``status`` a ``StatusMachine`` drives (an app record or a parcel)."""
 
     name: str
     status: AppStatus
+    _status_machine: StatusMachine
 
     def fire(self, trigger: str) -> None:
         """Move along the table by ``trigger``; raises ``MachineError`` if illegal from here."""
-        getattr(self, trigger)()
+        self._status_machine.fire(self, trigger)
 
 
-def build_status_machine(on_change: Callable[[Any, AppStatus, AppStatus], None]) -> Any:
+class StatusMachine:
+    """The table as a ``transitions`` machine shared by many models of one orchestrator.
+
+    Models are attached, not added: firing goes through the machine's events with the model as
+    argument, so attaching costs nothing per model and nothing has to be removed afterwards.
+    """
+
+    def __init__(self, on_change: Callable[[Any, AppStatus, AppStatus], None]) -> None:
+        def _after(event: Any) -> None:
+            transition = event.transition
+            on_change(event.model, AppStatus(transition.source), AppStatus(transition.dest))
+
+        self.machine = Machine(
+            model=None,
+            states=list(AppStatus),
+            initial=AppStatus.NOT_LOADED,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="status",
+            after_state_change=[_after],
+        )
+        for trigger, source, dest in TRANSITIONS:
+            sources: Any = source
+            self.machine.add_transition(trigger, sources, dest)
+        self._events: dict[str, Any] = dict(self.machine.events)
+
+    def attach(self, model: StatusModel, initial: AppStatus = AppStatus.NOT_LOADED) -> None:
+        model.status = initial
+        model._status_machine = self
+
+    def fire(self, model: StatusModel, trigger: str) -> None:
+        event = self._events.get(trigger)
+        if event is None:
+            raise ValueError(f"unknown status trigger {trigger!r}")
+        event.trigger(model)
+
+
+def build_status_machine(on_change: Callable[[Any, AppStatus, AppStatus], None]) -> StatusMachine:
     """One machine for many models; ``on_change(model, old, new)`` runs after every move."""
-
-    def _after(event: Any) -> None:
-        on_change(event.model, AppStatus(event.transition.source), AppStatus(event.transition.dest))
-
-    machine = Machine(
-        model=None,
-        states=list(AppStatus),
-        initial=AppStatus.NOT_LOADED,
-        auto_transitions=False,
-        send_event=True,
-        model_attribute="status",
-        after_state_change=[_after],
-    )
-    for trigger, source, dest in TRANSITIONS:
-        sources: Any = source
-        machine.add_transition(trigger, sources, dest)
-    return machine
+    return StatusMachine(on_change)

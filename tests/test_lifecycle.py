@@ -49,7 +49,7 @@ def test_illegal_transitions_raise_and_legal_ones_signal() -> None:
     seen: list[tuple[AppStatus, AppStatus]] = []
     machine = build_status_machine(lambda model, old, new: seen.append((old, new)))
     model = _Model()
-    machine.add_model(model, initial=S.NOT_LOADED)
+    machine.attach(model, S.NOT_LOADED)
     with pytest.raises(MachineError):
         model.fire("start_mount")
     assert model.status is S.NOT_LOADED
