@@ -46,13 +46,14 @@ class _Scoper:
         self._base_url = base_url
         self._out: list[str] = []
         self._pending = 0
+        self._resolved: dict[str, str] = {}
 
     def _copy_to(self, end: int, *, resolve_urls: bool = True) -> None:
         if end <= self._pending:
             return
         text = self._css[self._pending : end]
         if self._base_url is not None and resolve_urls:
-            text = rewrite_urls(text, self._base_url)
+            text = rewrite_urls(text, self._base_url, self._resolved)
         self._out.append(text)
         self._pending = end
 

@@ -48,13 +48,15 @@ def _quoted(value: str, quote: str) -> str:
     return quote + escaped + quote
 
 
-def _rewrite_match(match: re.Match[str], base_url: str) -> str:
+def _rewrite_match(match: re.Match[str], base_url: str, resolved: dict[str, str]) -> str:
     text = match.group(0)
     for group, quote in (("dq", '"'), ("sq", "'"), ("raw", "")):
         value = match.group(group)
         if value is None:
             continue
-        absolute = resolve(value, base_url)
+        absolute = resolved.get(value)
+        if absolute is None:
+            absolute = resolved[value] = resolve(value, base_url)
         if absolute == value:
             return text
         start = match.start(group) - match.start()
@@ -70,11 +72,15 @@ def _rewrite_match(match: re.Match[str], base_url: str) -> str:
     return text
 
 
-def rewrite_urls(css: str, base_url: str) -> str:
-    """`css` with every relative `url(...)` outside strings and comments made absolute."""
+def rewrite_urls(css: str, base_url: str, resolved: dict[str, str] | None = None) -> str:
+    """`css` with every relative `url(...)` outside strings and comments made absolute.
+
+    `resolved` memoizes references already resolved against this base (stylesheets repeat them).
+    """
     if not _HAS_URL.search(css):
         return css
-    return _URL_OR_OPAQUE.sub(lambda match: _rewrite_match(match, base_url), css)
+    memo = {} if resolved is None else resolved
+    return _URL_OR_OPAQUE.sub(lambda match: _rewrite_match(match, base_url, memo), css)
 
 
 def rewrite_import_prelude(prelude: str, base_url: str) -> str:

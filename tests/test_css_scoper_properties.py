@@ -376,6 +376,59 @@ def test_css_like_noise_returns_a_string(css: str) -> None:
     assert isinstance(scope_css(css, P, base_url="http://h/x/"), str)
 
 
+_FRAGMENTS = st.lists(
+    st.sampled_from(
+        [
+            "url(",
+            "@scope",
+            "@media x",
+            "@import",
+            "@namespace",
+            "@keyframes k",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            '"',
+            "'",
+            "/*",
+            "*/",
+            "\\",
+            "\n",
+            " ",
+            ",",
+            ";",
+            ":",
+            ">",
+            "+",
+            "html",
+            "body",
+            ":root",
+            ".a",
+            "a.png",
+            "<!--",
+            "-->",
+            "to",
+            "&",
+            "|",
+            "--x:",
+            "\x00",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_FRAGMENTS)
+def test_css_fragment_noise_returns_a_string(css: str) -> None:
+    out = scope_css(css, P)
+    assert isinstance(out, str)
+    assert isinstance(scope_css(css, P, base_url="http://h/x/"), str)
+
+
 @settings(max_examples=80, deadline=None)
 @given(_stylesheet(roots=False))
 def test_every_style_rule_is_scoped_exactly_once(css: str) -> None:
