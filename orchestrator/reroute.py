@@ -165,11 +165,15 @@ class Rerouter:
                 )
             finally:
                 self.underway = False
-            follow_up = self._start_follow_up()
+        except BaseException as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                self._start_follow_up()  # callers queued behind a failed reroute must not hang
+            _fail(pending, exc)
+            raise
+        follow_up = self._start_follow_up()
+        try:
             result = await follow_up if follow_up is not None else self._registry.mounted_names()
         except BaseException as exc:
-            if self.underway is False and self._waiting:
-                self._start_follow_up()
             _fail(pending, exc)
             raise
         _resolve(pending, result)

@@ -418,3 +418,31 @@ async def test_one_app_with_many_rules_mounts_and_unmounts_on_each() -> None:
     assert rec.count("multi", "bootstrap") == 1
     assert rec.count("multi", "mount") == len(prefixes)
     assert rec.count("multi", "unmount") == len(prefixes)
+
+
+async def test_callers_queued_behind_a_failed_reroute_are_still_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rec = Recorder()
+    async with Orchestrator(url="http://localhost/") as orch:
+        orch.register_application("a", rec.lifecycles("a"), "/a")
+        orch.register_application("b", rec.lifecycles("b"), "/b")
+        await orch.start()
+        original = orch._steps.mount
+        failures = 0
+
+        async def mount_once_broken(unit: Any, *, hard: bool = False) -> None:
+            nonlocal failures
+            if failures == 0:
+                failures += 1
+                await asyncio.sleep(0.01)
+                raise RuntimeError("engine bug")
+            await original(unit, hard=hard)
+
+        monkeypatch.setattr(orch._steps, "mount", mount_once_broken)
+        first = asyncio.ensure_future(orch.navigate("/a"))
+        await asyncio.sleep(0.001)
+        second = asyncio.ensure_future(orch.navigate("/b"))
+        with pytest.raises(RuntimeError, match="engine bug"):
+            await first
+        assert await asyncio.wait_for(second, 1) == ["b"]
