@@ -245,6 +245,8 @@ class Orchestrator:
         try:
             if self._rerouter.underway or self._rerouter.is_active(app):
                 await self._rerouter.reroute()
+            if app.load_task is not None:
+                await asyncio.shield(app.load_task)
             await self._steps.unmount(app)
             await self._steps.unload(app)
         finally:

@@ -275,3 +275,17 @@ async def test_aclose_cancels_work_in_flight() -> None:
     await asyncio.wait_for(orch.aclose(), 1)
     with pytest.raises(asyncio.CancelledError):
         await started
+
+
+async def test_unregister_an_app_still_loading_before_start() -> None:
+    rec = Recorder()
+    async with Orchestrator(url="http://localhost/elsewhere") as orch:
+        orch.register_application("a", rec.loader("a", load_delay=0.02), lambda loc: True)
+        loading = asyncio.ensure_future(orch.trigger_app_change())
+        await asyncio.sleep(0.005)
+        orch.register_application("b", rec.lifecycles("b"), "/b")
+        orch._registry.get("a").active_when = lambda loc: False  # the URL moved on meanwhile
+        await orch.unregister_application("a")
+        assert orch.get_app_names() == ["b"]
+        assert rec.calls("a") == ["load", "unload"]
+        await loading
