@@ -15,10 +15,7 @@ from css_scoper._scanner import WHITESPACE, match_ident, scan, skip_comment, ski
 # Words that might be a root compound; anything else needs no more than a prefix in front.
 _ROOT_WORD = re.compile(r"(?<![\w\-.#\\])(?:html|body)(?![\w\-])|:root(?![\w\-])", re.IGNORECASE)
 # What a plain split at commas cannot cope with: nesting, strings, escapes, comments, `||`.
-_NEEDS_CARE = re.compile(
-    r"[(\[\"'\\/|{}]|(?<![\w\-.#\\])(?:html|body)(?![\w\-])|:root(?![\w\-])",
-    re.IGNORECASE,
-)
+_NEEDS_CARE = re.compile(r"[(\[\"'\\/|{}]|" + _ROOT_WORD.pattern, re.IGNORECASE)
 _LIST_SIGNIFICANT = re.compile(r"[,()\[\]{}\"'\\]|/\*")
 _COMPOUND_PLAIN = re.compile(r"[^ \t\n\r\f>+~|/\"'\\(\[]+")
 _WS_RUN = re.compile(r"[ \t\n\r\f]+")

@@ -100,7 +100,7 @@ def _remainder(tokens: list[ast.Node]) -> str:
                     skip = 1
                     continue
         kept.append(tok)
-    return tinycss2.serialize(kept)
+    return str(tinycss2.serialize(kept))
 
 
 def expected_selector(tokens: list[ast.Node], prefix: str = P) -> str:
@@ -123,7 +123,7 @@ def expected_selector(tokens: list[ast.Node], prefix: str = P) -> str:
             parts.append(("compound", [tok]))
             pending = ""
     compounds = [c for kind, c in parts if kind == "compound"]
-    text = tinycss2.serialize(tokens).strip()
+    text = str(tinycss2.serialize(tokens)).strip()
     if text.startswith(prefix):
         return text
     if not any(_is_root_compound(c) for c in compounds if isinstance(c, list)):
