@@ -141,13 +141,26 @@ class Extracted:
         return nodes
 
 
-def new_parser(*, keep_comments: bool = False) -> lxml.html.HTMLParser:
-    """An HTML parser for entries; one per loader, as lxml parsers must not be shared by threads."""
-    return lxml.html.HTMLParser(remove_comments=not keep_comments, remove_pis=True, huge_tree=True)
+def new_parser(*, keep_comments: bool = False) -> etree.HTMLParser:
+    """An HTML parser for entries; one per loader, as lxml parsers must not be shared by threads.
+
+    Elements are ``lxml.html.HtmlElement`` through a C-level class lookup: lxml.html's own lookup
+    runs Python code for every element touched (form/input subclasses are not needed here).
+    """
+    parser = etree.HTMLParser(remove_comments=not keep_comments, remove_pis=True, huge_tree=True)
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml.html.HtmlElement,
+            comment=lxml.html.HtmlComment,
+            pi=lxml.html.HtmlProcessingInstruction,
+            entity=lxml.html.HtmlEntity,
+        )
+    )
+    return parser
 
 
 def extract_page(
-    html: str, public_path: str, parser: lxml.html.HTMLParser, *, where: str | None = None
+    html: str, public_path: str, parser: etree.HTMLParser, *, where: str | None = None
 ) -> Extracted:
     """Parse an HTML entry, extract its assets, and leave placeholders in the template.
 
@@ -185,7 +198,7 @@ def extract_config(
     scripts: Iterable[str],
     styles: Iterable[str],
     public_path: str,
-    parser: lxml.html.HTMLParser,
+    parser: etree.HTMLParser,
 ) -> Extracted:
     """A config entry: style placeholders, then ``html`` as given, then script placeholders."""
     state = _State(public_path, "config entry")
@@ -219,7 +232,10 @@ class _State:
         self.entry: Script | None = None
 
     def url(self, ref: str) -> str:
-        return self._resolve(ref)
+        try:
+            return self._resolve(ref)
+        except ValueError as exc:
+            raise EntrySyntaxError(self.where, str(exc)) from None
 
     def set_base(self, href: str) -> str:
         self.base = self._resolve(href)
@@ -243,42 +259,48 @@ class _State:
         )
 
     def link(self, node: etree._Element) -> None:
-        rel = (node.get("rel") or "").lower().split()
-        raw_href = node.get("href") or ""
+        attrs: dict[str, str] = dict(node.attrib)  # type: ignore[arg-type]
+        raw_href = attrs.get("href", "")
         if not raw_href.strip():
             return
+        rel = attrs.get("rel", "").lower().split()
         if "stylesheet" in rel and "alternate" not in rel:
             href = self.url(raw_href)
-            if node.get("ignore") is not None:
+            if "ignore" in attrs:
                 _replace(node, _comment(f" ignore asset {href}{_SUFFIX}"))
                 return
             text = f"  link {href}{_SUFFIX}"
             self.style_placeholders.append((_comment_text(text), len(self.styles)))
             self.styles.append(
-                Style(href=href, integrity=node.get("integrity"), attrs=_attrs(node))
+                Style(href=href, integrity=attrs.get("integrity"), attrs=MappingProxyType(attrs))
             )
             _replace(node, _comment(text))
-        elif ("preload" in rel or "prefetch" in rel) and (node.get("as") or "").lower() != "font":
+        elif ("preload" in rel or "prefetch" in rel) and attrs.get("as", "").lower() != "font":
             _replace(node, _comment(f" prefetch/preload link {raw_href}{_SUFFIX}"))
 
     def script(self, node: etree._Element) -> None:
-        declared = node.get("type")
-        kind = (declared or "").strip().lower()
+        attrs: dict[str, str] = dict(node.attrib)  # type: ignore[arg-type]
+        declared = attrs.get("type")
+        kind = declared.strip().lower() if declared else ""
         is_python = kind in _PYTHON_TYPES
         if kind and not is_python and kind not in _JS_TYPES:
             return
         is_module = kind == "module"
-        raw_src = (node.get("src") or "").strip()
+        raw_src = attrs.get("src", "").strip()
         src = self.url(raw_src) if raw_src else None
-        if node.get("ignore") is not None:
+        if "ignore" in attrs:
             _replace(node, _comment(f" ignore asset {src or 'js file'}{_SUFFIX}"))
             return
-        if node.get("nomodule") is not None and not is_module and not is_python:
+        if "nomodule" in attrs and not is_module and not is_python:
             _replace(
                 node, _comment(f" nomodule script {src or 'js file'} ignored by import-html-entry ")
             )
             return
-        is_entry = node.get("entry") is not None
+        is_entry = "entry" in attrs
+        is_async = "async" in attrs
+        crossorigin = attrs.get("crossorigin")
+        if crossorigin is not None:
+            crossorigin = crossorigin.strip().lower() or "anonymous"
         if src is None:
             content = node.text or ""
             _replace(node, _comment(_INLINE_SCRIPT))
@@ -289,25 +311,21 @@ class _State:
             placeholder = None
         else:
             content = None
-            cors = (node.get("crossorigin") or "").strip().lower() == "use-credentials"
-            is_async = node.get("async") is not None
+            cors = crossorigin == "use-credentials"
             placeholder = (
                 f" {'cors' if cors else ''} {'async' if is_async else ''} script {src}{_SUFFIX}"
             )
-        crossorigin = node.get("crossorigin")
         script = Script(
             src=src,
             content=content,
             type=declared,
             is_python=is_python,
-            is_async=node.get("async") is not None,
+            is_async=is_async,
             is_module=is_module,
-            crossorigin=None
-            if crossorigin is None
-            else (crossorigin.strip().lower() or "anonymous"),
-            integrity=node.get("integrity"),
+            crossorigin=crossorigin,
+            integrity=attrs.get("integrity"),
             is_entry=is_entry,
-            attrs=_attrs(node),
+            attrs=MappingProxyType(attrs),
         )
         if placeholder is not None:
             _replace(node, _comment(placeholder))
@@ -373,7 +391,7 @@ class _State:
         return href
 
 
-def _parse_document(html: str, parser: lxml.html.HTMLParser) -> etree._Element:
+def _parse_document(html: str, parser: etree.HTMLParser) -> etree._Element:
     if not html.strip():
         html = "<html><head></head><body></body></html>"
     try:

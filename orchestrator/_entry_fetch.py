@@ -208,6 +208,9 @@ class AsyncOnceCache(Generic[K, V]):
     def clear(self) -> None:
         self._done.clear()
 
+    def discard(self, key: K) -> None:
+        self._done.pop(key, None)
+
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         if key in self._done:
             return self._done[key]

@@ -207,9 +207,13 @@ class EntryLoader:
 
         async def compute() -> ImportedEntry:
             html = await self.fetch_entry_html(url)
-            if get_template is not None:
-                html = get_template(html)
-            extracted = extract_page(html, public_path, self._parser, where=url)
+            try:
+                if get_template is not None:
+                    html = get_template(html)
+                extracted = extract_page(html, public_path, self._parser, where=url)
+            except BaseException:
+                self._pages.discard(url)  # nothing stays half-cached: a retry fetches again
+                raise
             return ImportedEntry(url, public_path, extracted, self)
 
         return await self._entries.get((url, public_path, get_template), compute)

@@ -345,3 +345,8 @@ async def test_get_template_hook_rewrites_the_page_before_parsing(server: Loopba
         server.url_for(path), get_template=lambda html: html.replace("__NAME__", "orders")
     )
     assert "<div>orders</div>" in entry.template and len(entry.scripts) == 1
+
+
+async def test_an_unparseable_asset_url_is_a_clear_error(server: LoopbackServer) -> None:
+    with pytest.raises(EntrySyntaxError, match=r"invalid URL 'http://\[oops/a\.js'"):
+        await load(server, '<script src="http://[oops/a.js"></script>')

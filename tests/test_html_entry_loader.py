@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from orchestrator.errors import EntryLoadError, IntegrityError
+from orchestrator.errors import EntryLoadError, EntrySyntaxError, IntegrityError
 from orchestrator.html_entry import EntryLoader, import_entry
 from orchestrator.testing import LoopbackServer, RecordedRequest, Reply
 
@@ -340,3 +340,17 @@ async def test_handler_routes_see_each_request(server: LoopbackServer) -> None:
     server.route(path, handler=handler)
     await import_entry(server.url_for(path))
     assert len(agents) == 1 and "httpx" in agents[0]
+
+
+async def test_a_page_that_fails_to_extract_is_fetched_again(server: LoopbackServer) -> None:
+    path = fresh() + "/index.html"
+    broken = '<script src="a.js" entry></script><script src="b.js" entry></script>'
+    server.route(path, Reply(body=broken), Reply(body='<script src="a.js" entry></script>'))
+    async with EntryLoader() as loader:
+        with pytest.raises(EntrySyntaxError, match="two scripts are marked as entry"):
+            await loader.import_entry(server.url_for(path))
+        entry = await loader.import_entry(server.url_for(path))
+    assert entry.entry_script is not None and entry.entry_script.src == server.url_for(
+        path.replace("index.html", "a.js")
+    )
+    assert server.count(path) == 2

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator._entry_urls import default_public_path, normalize_url, resolve_url
+from orchestrator._entry_urls import UrlResolver, default_public_path, normalize_url, resolve_url
 
 # (base, reference, what Node 20's WHATWG ``new URL(reference, base).href`` gives)
 WHATWG_CASES = [
@@ -74,3 +74,19 @@ def test_resolved_urls_are_ascii_absolute_and_stable(ref: str) -> None:
         or ":" in resolved
     )
     assert normalize_url(resolved) == resolved
+
+
+_url_like = st.text(alphabet="abc./:?#%-_~@!$&'()*+,;= \\é", max_size=16)
+
+
+@given(
+    ref=st.one_of(
+        _url_like,
+        st.builds(
+            lambda p, r: p + r, st.sampled_from(["./", "/", "http://x.y/", "//h/"]), _url_like
+        ),
+    ),
+    base=st.sampled_from(["http://a.com/x/", "https://a.com:8443/x/y.html?q#f", "http://a.com"]),
+)
+def test_fast_resolver_agrees_with_the_full_algorithm(ref: str, base: str) -> None:
+    assert UrlResolver(base)(ref) == resolve_url(base, ref)

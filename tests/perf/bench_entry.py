@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import lxml.html
 from lxml import etree
 
 from orchestrator._entry_extract import extract_page, new_parser
@@ -139,7 +138,7 @@ def _bench_input(
     name: str,
     text: str,
     origin: str,
-    parser: lxml.html.HTMLParser,
+    parser: etree.HTMLParser,
     impl: str,
     loop: asyncio.AbstractEventLoop,
 ) -> None:
@@ -200,7 +199,7 @@ def _bench_input(
     )
 
 
-def _scaling(page: str, parser: lxml.html.HTMLParser, impl: str) -> None:
+def _scaling(page: str, parser: etree.HTMLParser, impl: str) -> None:
     """Cost per MB with the body markup (before its scripts) repeated 1x…8x: flat means linear."""
     opened = re.search(r"<body[^>]*>", page)
     if opened is None:
