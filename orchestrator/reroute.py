@@ -123,8 +123,9 @@ class Rerouter:
         old_url, self.current_url = self.current_url, location.href
         coroutine: Coroutine[Any, Any, list[str]]
         if not self.started:
-            synthetic = [e for e in listener_events if not getattr(e, "single_spa", False)]
-            coroutine = self._load_only(changes, pending, synthetic)
+            # before start no history patch exists: browsers fire no popstate for pushState
+            browser_events = [e for e in listener_events if not getattr(e, "single_spa", False)]
+            coroutine = self._load_only(changes, pending, browser_events)
         else:
             self.underway = True
             coroutine = self._perform(
