@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+import tinycss2
 
 from css_scoper import app_prefix, scope_css
 
@@ -122,3 +123,83 @@ async def test_unscoped_css_would_have_leaked() -> None:
     assert outside["color"] == "rgb(4, 5, 6)"
     assert outside["underline"] == "underline"
     assert body["background"] == "rgb(1, 2, 3)"
+
+
+WALK_RULES = """
+(css) => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  const out = [];
+  const walk = (rules, depth) => {
+    for (const rule of rules) {
+      const row = {depth, type: rule.constructor.name, selector: rule.selectorText ?? null,
+                   style: rule.style ? rule.style.cssText : null,
+                   head: rule.conditionText ?? rule.name ?? rule.nameList?.join(",") ?? null};
+      out.push(row);
+      if (rule.cssRules && rule.constructor.name !== "CSSStyleRule") walk(rule.cssRules, depth + 1);
+      else if (rule.cssRules) row.nested = rule.cssRules.length;
+    }
+  };
+  walk(sheet.cssRules, 0);
+  return out;
+}
+"""
+
+BROWSER_SHEET = """
+:root, [data-bs-theme=light] { --bs-blue: #0d6efd; }
+html body .a, body > .b, .c:not(.d, .e), [title="x, y"] .f { color: red; }
+*, ::before { box-sizing: border-box; }
+.g { background: url(g.png) no-repeat; & .h { color: blue; } }
+@media (min-width: 576px) { .container { max-width: 540px; } body { margin: 0; } }
+@supports (display: grid) { @layer grid { .grid { display: grid; } } }
+@container (min-width: 400px) { .card { padding: 1rem; } }
+@keyframes spin { to { transform: rotate(360deg); } }
+@font-face { font-family: X; src: url(x.woff2); }
+"""
+
+
+def _sheets() -> list[str]:
+    sheets = [BROWSER_SHEET]
+    kit = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "inputs" / "bootstrap.css"
+    if kit.is_file():
+        sheets.append(kit.read_text("utf-8"))
+    return sheets
+
+
+async def test_browser_sees_the_same_rules_and_declarations() -> None:
+    """Chromium's CSSOM as a second oracle: rule for rule, same types, same declarations."""
+    _require_chromium()
+    prefix = app_prefix("app")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = await browser.new_page()
+            pairs = [
+                (
+                    await page.evaluate(WALK_RULES, css),
+                    await page.evaluate(WALK_RULES, scope_css(css, prefix)),
+                )
+                for css in _sheets()
+            ]
+        finally:
+            await browser.close()
+    for source, scoped in pairs:
+        assert len(source) == len(scoped) > 10
+        for before, after in zip(source, scoped, strict=True):
+            keys = ("type", "depth", "style", "head", "nested")
+            assert [before.get(k) for k in keys] == [after.get(k) for k in keys]
+            if after["type"] == "CSSStyleRule":
+                for item in _top_level_items(after["selector"]):
+                    assert item.startswith(prefix), (before["selector"], after["selector"])
+
+
+def _top_level_items(selectors: str) -> list[str]:
+    items: list[list[object]] = [[]]
+    for token in tinycss2.parse_component_value_list(selectors):
+        if token.type == "literal" and token.value == ",":
+            items.append([])
+        else:
+            items[-1].append(token)
+    return [str(tinycss2.serialize(item)).strip() for item in items]
