@@ -79,8 +79,12 @@ class ScopedCSSCache:
         """Hits, misses and size, for tests and diagnostics."""
         with self._lock:
             return CacheInfo(
-                self._hits, self._misses, self._maxsize, len(self._entries),
-                self._max_chars, self._chars,
+                self._hits,
+                self._misses,
+                self._maxsize,
+                len(self._entries),
+                self._max_chars,
+                self._chars,
             )
 
     def __len__(self) -> int:

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument(
-        "--prefix", help='the selector to scope under, e.g. \'div[data-qiankun="app"]\''
+        "--prefix", help="the selector to scope under, e.g. 'div[data-qiankun=\"app\"]'"
     )
     which.add_argument("--app", help='a micro-app name: scope under div[data-qiankun="<name>"]')
     parser.add_argument("--base-url", help="make relative url(...) absolute against this URL")

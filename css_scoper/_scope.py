@@ -154,4 +154,3 @@ def scope_css(css: str, prefix: str, *, base_url: str | None = None) -> str:
     except Exception:  # a bug here must not break mounting an app; report it loudly instead
         _log.exception("css_scoper: could not scope a stylesheet of %d characters", len(css))
         return ""
-

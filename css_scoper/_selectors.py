@@ -223,9 +223,7 @@ def scope_selector(selector: str, prefix: str) -> str:
         return selector
     if _already_scoped(stripped, parts, prefix):
         return selector
-    remainders = [
-        _root_remainder(p.text) if p.kind is _Kind.COMPOUND else None for p in parts
-    ]
+    remainders = [_root_remainder(p.text) if p.kind is _Kind.COMPOUND else None for p in parts]
     if all(r is None for r in remainders):
         return lead + prefix + " " + stripped
     out: list[str] = [p.text for p in parts[:first]]
