@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.serve import bind_loopback, run_demo
+from orchestrator.serve import bind_loopback, compose_once, run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 MFE = [sys.executable, "-m", "orchestrator.cli"]
@@ -108,3 +108,14 @@ def test_mfe_compose_names_a_broken_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert str(config) in result.stderr and "'shell'" in result.stderr
+
+
+def test_compose_once_wants_an_absolute_path() -> None:
+    with pytest.raises(ValueError, match="must start with '/'"):
+        compose_once(ROOT / "demo" / "demo.toml", "catalog")
+
+
+def test_compose_once_returns_the_composed_page() -> None:
+    page = compose_once(ROOT / "demo" / "demo.toml", "/catalog")
+    assert page.count('class="product"') == 5
+    assert 'data-qiankun="header"' in page and "Not signed in" in page
