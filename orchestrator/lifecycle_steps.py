@@ -142,7 +142,7 @@ class LifecycleSteps:
         if app.load_task is not None:
             await asyncio.shield(app.load_task)
             return
-        if app.status is not S.NOT_LOADED and app.status is not S.LOAD_ERROR:
+        if app.removed or (app.status is not S.NOT_LOADED and app.status is not S.LOAD_ERROR):
             return
         app.fire("start_load")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -50,6 +50,8 @@ class AppRecord(StatusModel):
         self.unload_request: asyncio.Future[None] | None = None
         self.parcels: dict[int, Parcel] = {}
         self.default_container: Any = None
+        self.removed = False
+        """Set by ``unregister_application``: reroutes still holding the record must leave it."""
 
     def __repr__(self) -> str:
         return f"<AppRecord {self.name!r} {self.status}>"
@@ -160,7 +162,7 @@ class Registry:
         self._apps[record.name] = record
 
     def remove(self, name: str) -> None:
-        self._apps.pop(name)
+        self._apps.pop(name).removed = True
 
     def get(self, name: str, action: str = "find") -> AppRecord:
         if not isinstance(name, str):

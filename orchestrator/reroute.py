@@ -76,7 +76,13 @@ class Rerouter:
     # -- activity ---------------------------------------------------------------------------
 
     def is_active(self, app: AppRecord, location: Any = None) -> bool:
-        """The app's activity function; one that raises breaks the app and counts as inactive."""
+        """The app's activity function; one that raises breaks the app and counts as inactive.
+
+        An unregistered app is never active, so a reroute that picked it up before it was
+        removed leaves it alone instead of mounting an app nobody can unmount.
+        """
+        if app.removed:
+            return False
         if location is None:
             location = self._orchestrator.location
         try:

@@ -289,3 +289,41 @@ async def test_unregister_an_app_still_loading_before_start() -> None:
         assert orch.get_app_names() == ["b"]
         assert rec.calls("a") == ["load", "unload"]
         await loading
+
+
+async def test_unregister_right_after_unload_does_not_remount_a_forgotten_app() -> None:
+    rec = Recorder()
+    async with Orchestrator(url="http://localhost/") as orch:
+        orch.register_application("home", rec.loader("home"), "/")
+        await orch.start()
+        unload = orch.unload_application("home")  # schedules a remount when done
+        await asyncio.sleep(0)
+        await orch.unregister_application("home")
+        await unload
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert orch.get_app_names() == [] and orch.get_mounted_apps() == []
+        assert rec.calls("home")[-1] == "unload"
+
+
+async def test_unregister_during_queued_navigations_leaves_the_app_unmounted() -> None:
+    rec = Recorder()
+
+    async def after(turns: int, action: Any) -> None:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await action()
+
+    async with Orchestrator(url="http://localhost/") as orch:
+        orch.register_application("home", rec.loader("home"), "/")
+        orch.register_application("beta", rec.loader("beta"), ["/b", "/c"])
+        await orch.start()
+        await asyncio.gather(
+            after(0, lambda: orch.navigate("/")),
+            after(0, lambda: orch.navigate("/")),
+            after(3, lambda: orch.navigate("/b")),
+            after(0, lambda: orch.unregister_application("beta")),
+        )
+        await orch.trigger_app_change()
+        assert orch.get_app_names() == ["home"]
+        assert rec.calls("beta")[-1:] != ["mount"]
