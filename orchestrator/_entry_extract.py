@@ -181,10 +181,13 @@ def extract_page(
             base = state.set_base(node.get("href") or "")
             _replace(node, _comment(f" base {base}{_SUFFIX}"))
     head, body = root.find("head"), root.find("body")
-    qiankun_head = root.makeelement("qiankun-head", {})
-    if head is not None:
-        qiankun_head.text = head.text
-        qiankun_head.extend(list(head))
+    if head is None:
+        qiankun_head = root.makeelement("qiankun-head", {})
+    else:  # renamed in place: moving its children to a new element would copy them
+        qiankun_head = head
+        head.tag = "qiankun-head"
+        head.attrib.clear()
+    qiankun_head.tail = None
     fragment: list[etree._Element] = [qiankun_head]
     if body is not None:
         qiankun_head.tail = body.text
