@@ -67,7 +67,7 @@ class Orchestrator:
         self._machine = build_status_machine(self._status_changed)
         self._registry = Registry(self._machine)
         self._steps = LifecycleSteps(self, self._error_handlers)
-        self._parcels = Parcels(self, self._steps)
+        self._parcels = Parcels(self, self._steps, self._machine)
         self._rerouter = Rerouter(self, self._registry, self._steps)
         self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
@@ -80,7 +80,8 @@ class Orchestrator:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _status_changed(self, model: Any, old: AppStatus, new: AppStatus) -> None:
-        if self.events.has_receivers(STATUS_CHANGE):
+        """``status-change`` is about applications; parcels share the machine silently."""
+        if isinstance(model, AppRecord) and self.events.has_receivers(STATUS_CHANGE):
             self.events.send_nowait(STATUS_CHANGE, self, app=model.name, old=old, new=new)
 
     def _intercepted(self, event: Any) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ParcelStateError
 from .lifecycle import Lifecycles, read_lifecycles
-from .status import AppStatus, StatusModel, build_status_machine
+from .status import AppStatus, StatusMachine, StatusModel
 
 if TYPE_CHECKING:
     from .core import Orchestrator
@@ -37,10 +37,6 @@ def _quiet(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen: parcel promises nobody awaits must not warn."""
     if not future.cancelled():
         future.exception()
-
-
-def _ignore_status_change(model: Any, old: AppStatus, new: AppStatus) -> None:
-    return None
 
 
 class Parcel(StatusModel):
@@ -190,11 +186,13 @@ class Parcel(StatusModel):
 class Parcels:
     """Creates parcels for one orchestrator and keeps their root owner and counter."""
 
-    def __init__(self, orchestrator: Orchestrator, steps: LifecycleSteps) -> None:
+    def __init__(
+        self, orchestrator: Orchestrator, steps: LifecycleSteps, machine: StatusMachine
+    ) -> None:
         self.orchestrator = orchestrator
         self.steps = steps
         self.root = ParcelOwner()
-        self.machine = build_status_machine(_ignore_status_change)
+        self.machine = machine
         self._count = 0
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -204,3 +204,13 @@ async def test_no_events_before_start() -> None:
         await orch.trigger_app_change()
         await orch.navigate("/b")
     assert seen == []
+
+
+async def test_parcels_do_not_emit_status_change() -> None:
+    seen: list[str] = []
+    async with Orchestrator() as orch:
+        orch.events["status-change"].connect(lambda sender, app, old, new: seen.append(app))
+        parcel = orch.mount_root_parcel({"mount": lambda p: None, "unmount": lambda p: None}, {})
+        await parcel.mount_promise
+        assert parcel.get_status() is S.MOUNTED
+    assert seen == []
