@@ -109,9 +109,12 @@ class Extracted:
         body = _html(self.body, with_tail=False)
         return head + body[len("<body>") : -len("</body>")]
 
-    def copy_fragment(self, style_texts: Sequence[str] | None = None) -> list[etree._Element]:
+    def copy_fragment(
+        self, style_texts: Sequence[str | None] | None = None
+    ) -> list[etree._Element]:
         """A deep copy of the template nodes; with ``style_texts`` each stylesheet placeholder
-        becomes ``<style>/* URL */CSS</style>``, as import-html-entry's ``getEmbedHTML``."""
+        becomes ``<style>/* URL */CSS</style>``, as import-html-entry's ``getEmbedHTML``
+        (a ``None`` text leaves that placeholder, as it does for a style that failed)."""
         nodes = [copy.deepcopy(node) for node in self.fragment]
         if style_texts is None or not self.style_placeholders:
             return nodes
@@ -121,7 +124,7 @@ class Extracted:
 
         def embed(comment: etree._Element) -> etree._Element | None:
             index = wanted.pop(comment.text or "", None)
-            if index is None:
+            if index is None or style_texts[index] is None:
                 return None
             style = etree.Element("style")
             style.text = f"/* {self.styles[index].href} */{style_texts[index]}"

@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import ipaddress
 import json
+import logging
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from functools import cached_property
@@ -54,6 +55,7 @@ Entry = str | Mapping[str, Any]
 GetPublicPath = Callable[[Entry], str]
 GetTemplate = Callable[[str], str]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_log = logging.getLogger(__name__)
 
 
 class EntryLoader:
@@ -301,17 +303,38 @@ class ImportedEntry:
         content; each extracted tag is replaced by a comment naming it."""
         return self._extracted.template_html()
 
-    def template_fragment(self, style_texts: Sequence[str] | None = None) -> list[etree._Element]:
+    def template_fragment(
+        self, style_texts: Sequence[str | None] | None = None
+    ) -> list[etree._Element]:
         """A fresh deep copy of the parsed template nodes (no re-parse), to put in a wrapper.
 
         With ``style_texts`` (one per style, as from ``get_external_style_sheets()``), each
-        stylesheet placeholder becomes an inline ``<style>``.
+        stylesheet placeholder becomes an inline ``<style>``; ``None`` keeps the placeholder.
         """
         return self._extracted.copy_fragment(style_texts)
 
-    async def embedded_fragment(self) -> list[etree._Element]:
-        """``template_fragment`` with every external stylesheet fetched and inlined."""
-        return self.template_fragment(await self.get_external_style_sheets())
+    async def embedded_fragment(self, *, strict: bool = True) -> list[etree._Element]:
+        """``template_fragment`` with every external stylesheet fetched and inlined.
+
+        ``strict=False`` does what qiankun does: a stylesheet that cannot be fetched keeps its
+        placeholder comment (the failure is logged) instead of failing the whole template.
+        """
+        if strict:
+            return self.template_fragment(await self.get_external_style_sheets())
+        outcomes = await asyncio.gather(
+            *(self._texts([(s.href, s.content, s.integrity)]) for s in self.styles),
+            return_exceptions=True,
+        )
+        texts: list[str | None] = []
+        for outcome in outcomes:
+            if isinstance(outcome, EntryLoadError):
+                _log.warning("stylesheet left out of %s: %s", self.url or "config entry", outcome)
+                texts.append(None)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                texts.append(outcome[0])
+        return self.template_fragment(texts)
 
     async def get_external_scripts(self) -> list[str]:
         """The source of every script in document order (fetched in parallel, checked against

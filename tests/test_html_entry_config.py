@@ -8,7 +8,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from orchestrator.errors import EntrySyntaxError
+from orchestrator.errors import EntryLoadError, EntrySyntaxError
 from orchestrator.html_entry import EntryLoader
 from orchestrator.testing import LoopbackServer, Reply
 
@@ -99,3 +99,17 @@ async def test_style_texts_must_match_the_styles(server: LoopbackServer) -> None
         entry = await loader.import_entry({"styles": [server.url_for("umi.css")]})
         with pytest.raises(ValueError, match="expected 1 style texts, got 0"):
             entry.template_fragment([])
+
+
+async def test_p30_a_failed_stylesheet_keeps_its_placeholder_when_not_strict(
+    server: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, missing = server.url_for("umi.css"), server.url_for("missing.css")
+    async with EntryLoader() as loader:
+        entry = await loader.import_entry({"styles": [good, missing], "html": "<p>x</p>"})
+        with pytest.raises(EntryLoadError, match="404"):
+            await entry.embedded_fragment()
+        html = render(await entry.embedded_fragment(strict=False))
+    assert f"<style>/* {good} */body{{color:red}}</style>" in html
+    assert f"<!--  link {missing} replaced by import-html-entry -->" in html
+    assert "missing.css" in caplog.text
