@@ -8,6 +8,7 @@ and ``<body>`` tags, and their attributes, when it parses a page into a ``<div>`
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -44,6 +45,7 @@ _JS_TYPES = frozenset(
 _PYTHON_TYPES = frozenset({"text/python", "text/x-python", "application/x-python"})
 _SUFFIX = " replaced by import-html-entry "
 _INLINE_SCRIPT = " inline scripts" + _SUFFIX
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,11 @@ class Extracted:
             if index is None or style_texts[index] is None:
                 return None
             style = etree.Element("style")
-            style.text = f"/* {self.styles[index].href} */{style_texts[index]}"
+            css = f"/* {self.styles[index].href} */{style_texts[index]}"
+            try:
+                style.text = css
+            except ValueError:
+                style.text = _XML_FORBIDDEN.sub("", css)
             style.tail = comment.tail
             return style
 
@@ -169,6 +175,20 @@ def extract_page(
 
     ``where`` (the entry URL) is named in errors.
     """
+    try:
+        return _extract_page(html, public_path, parser, where)
+    except ValueError:
+        # lxml cannot hold the control characters XML forbids (a browser reports them as parse
+        # errors and goes on); they are dropped and the page is read again.
+        cleaned = _XML_FORBIDDEN.sub("", html)
+        if cleaned == html:
+            raise
+        return _extract_page(cleaned, public_path, parser, where)
+
+
+def _extract_page(
+    html: str, public_path: str, parser: etree.HTMLParser, where: str | None
+) -> Extracted:
     root = _parse_document(html, parser)
     state = _State(public_path, where)
     for node in list(root.iter("base", "link", "style", "script")):

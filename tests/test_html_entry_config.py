@@ -113,3 +113,11 @@ async def test_p30_a_failed_stylesheet_keeps_its_placeholder_when_not_strict(
     assert f"<style>/* {good} */body{{color:red}}</style>" in html
     assert f"<!--  link {missing} replaced by import-html-entry -->" in html
     assert "missing.css" in caplog.text
+
+
+async def test_control_characters_in_css_do_not_break_embedding(server: LoopbackServer) -> None:
+    server.route("/ctl.css", Reply(body="a{b:c}\x01", content_type="text/css"))
+    async with EntryLoader() as loader:
+        entry = await loader.import_entry({"styles": [server.url_for("ctl.css")]})
+        html = render(await entry.embedded_fragment())
+    assert "a{b:c}</style>" in html

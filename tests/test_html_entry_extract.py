@@ -350,3 +350,9 @@ async def test_get_template_hook_rewrites_the_page_before_parsing(server: Loopba
 async def test_an_unparseable_asset_url_is_a_clear_error(server: LoopbackServer) -> None:
     with pytest.raises(EntrySyntaxError, match=r"invalid URL 'http://\[oops/a\.js'"):
         await load(server, '<script src="http://[oops/a.js"></script>')
+
+
+async def test_control_characters_are_dropped_not_fatal(server: LoopbackServer) -> None:
+    entry = await load(server, '0\x1f<p>a\x00b\x0cc</p><script src="x\x01.js"></script>')
+    assert "<p>abc</p>" in entry.template
+    assert [s.src for s in entry.scripts] == [entry.asset_public_path + "x.js"]
