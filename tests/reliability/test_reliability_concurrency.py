@@ -10,14 +10,13 @@ unmount)* → unload, so mounts and unmounts alternate.
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrator import AppNotFoundError, AppStatus, LifecycleError, Orchestrator
@@ -143,8 +142,8 @@ def check_world(world: World) -> None:
             assert text.endswith("M") == mounted, f"{name}#{index}: {text}"
 
 
-# Shrunk by hypothesis: a reroute already holding a record mounts it after
-# ``unregister_application`` removed it, leaving a mounted app nobody can unmount.
+# Shrunk by hypothesis (fixed since): a reroute already holding a record mounted it after
+# ``unregister_application`` removed it, leaving a mounted app nobody could unmount.
 UNLOAD_RACE: list[tuple[Op, int]] = [(("unload", "home"), 0), (("unregister", "home"), 1)]
 NAVIGATE_RACE: list[tuple[Op, int]] = [
     (("navigate", "/"), 0),
@@ -155,35 +154,14 @@ NAVIGATE_RACE: list[tuple[Op, int]] = [
 ZERO_TURNS = dict.fromkeys(NAMES, 0)
 
 
-@functools.cache
-def unregister_races_fixed() -> bool:
-    for ops in (UNLOAD_RACE, NAVIGATE_RACE):
-        try:
-            asyncio.run(run_scenario(ops, ZERO_TURNS))
-        except AssertionError:
-            return False
-    return True
-
-
-UNREGISTER_RACE = (
-    "core.Orchestrator.unregister_application removes the app while a reroute already holding it "
-    "(the remount scheduled by unload_application, or a navigation's) goes on to load and mount "
-    "it: a mounted app that is no longer registered and is never unmounted"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=UNREGISTER_RACE)
 def test_unregister_racing_unload_does_not_mount_a_forgotten_app() -> None:
+    """unload_application's scheduled remount must not mount an app unregistered meanwhile."""
     asyncio.run(run_scenario(UNLOAD_RACE, ZERO_TURNS))
 
 
-@pytest.mark.xfail(strict=True, reason=UNREGISTER_RACE)
 def test_unregister_racing_navigation_does_not_mount_a_forgotten_app() -> None:
+    """A navigation's reroute must not go on to mount an app unregistered meanwhile."""
     asyncio.run(run_scenario(NAVIGATE_RACE, ZERO_TURNS))
-
-
-def unregisters(ops: list[tuple[Op, int]]) -> bool:
-    return any(kind == "unregister" for (kind, _), _ in ops)
 
 
 QUICK = settings(
@@ -205,8 +183,6 @@ LONG = settings(
 def test_concurrent_operations_keep_the_invariants(
     ops: list[tuple[Op, int]], turns: dict[str, int]
 ) -> None:
-    # until the races above are fixed, scenarios with an unregister only find them again
-    assume(unregister_races_fixed() or not unregisters(ops))
     asyncio.run(run_scenario(ops, turns))
 
 
@@ -216,7 +192,6 @@ def test_concurrent_operations_keep_the_invariants(
 def test_concurrent_operations_keep_the_invariants_long(
     ops: list[tuple[Op, int]], turns: dict[str, int]
 ) -> None:
-    assume(unregister_races_fixed() or not unregisters(ops))
     asyncio.run(run_scenario(ops, turns))
 
 
