@@ -75,11 +75,11 @@ async def fetch_bytes(
     except (TimeoutError, httpx.TimeoutException):
         raise EntryLoadError(url, f"timed out after {time_limit:g} s") from None
     except httpx.ConnectError as exc:
-        raise EntryLoadError(url, f"connection failed: {exc or type(exc).__name__}") from exc
+        raise EntryLoadError(url, f"connection failed: {_describe(exc)}") from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         raise EntryLoadError(url, f"invalid URL: {exc}") from exc
     except httpx.HTTPError as exc:
-        raise EntryLoadError(url, f"{type(exc).__name__}: {exc or 'connection broken'}") from exc
+        raise EntryLoadError(url, f"connection broken: {_describe(exc)}") from exc
 
 
 async def _stream(url: str, client: httpx.AsyncClient, max_bytes: int) -> Fetched:
@@ -112,6 +112,14 @@ async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: 
     if len(body) > max_bytes:
         raise EntryLoadError(url, f"body too large: {len(body)} bytes > max_bytes {max_bytes}")
     return Fetched(url, body, content_type)
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception's message, else its cause's, else its type name: never an empty reason."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        if candidate is not None and str(candidate).strip():
+            return f"{type(candidate).__name__}: {candidate}"
+    return type(exc).__name__
 
 
 def _check_status(url: str, response: httpx.Response) -> None:
@@ -210,6 +218,10 @@ class AsyncOnceCache(Generic[K, V]):
 
     def discard(self, key: K) -> None:
         self._done.pop(key, None)
+
+    def discard_where(self, predicate: Callable[[K], bool]) -> None:
+        for key in [k for k in self._done if predicate(k)]:
+            del self._done[key]
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         if key in self._done:

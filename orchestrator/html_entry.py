@@ -245,6 +245,13 @@ class EntryLoader:
 
         return await self._entries.get(key, compute)
 
+    def forget_entry(self, url: str | None) -> None:
+        """Drop one entry page and what was parsed from it, so its next import fetches again."""
+        if url is None:
+            return
+        self._pages.discard(url)
+        self._entries.discard_where(lambda key: key[0] == url)
+
     # -- trust, code and CSS --------------------------------------------------------------
     def is_trusted(self, url: str) -> bool:
         """Whether Python scripts from ``url``'s origin may run."""
@@ -338,12 +345,25 @@ class ImportedEntry:
 
     async def get_external_scripts(self) -> list[str]:
         """The source of every script in document order (fetched in parallel, checked against
-        ``integrity``); any failure raises ``EntryLoadError`` naming the URL."""
-        return await self._texts([(s.src, s.content, s.integrity) for s in self.scripts])
+        ``integrity``); any failure raises ``EntryLoadError`` naming the URL, and the entry is
+        dropped from the loader's caches so that a retry fetches the page again (it may have
+        been redeployed with other assets)."""
+        items = [(s.src, s.content, s.integrity) for s in self.scripts]
+        try:
+            return await self._texts(items)
+        except EntryLoadError:
+            self._loader.forget_entry(self.url)
+            raise
 
     async def get_external_style_sheets(self) -> list[str]:
-        """The CSS of every style in order; failures raise ``EntryLoadError`` naming the URL."""
-        return await self._texts([(s.href, s.content, s.integrity) for s in self.styles])
+        """The CSS of every style in order; a failure raises ``EntryLoadError`` naming the URL
+        and drops the entry from the caches, as ``get_external_scripts`` does."""
+        items = [(s.href, s.content, s.integrity) for s in self.styles]
+        try:
+            return await self._texts(items)
+        except EntryLoadError:
+            self._loader.forget_entry(self.url)
+            raise
 
     async def _texts(self, items: list[tuple[str | None, str | None, str | None]]) -> list[str]:
         async with self._loader.session() as loader:

@@ -354,3 +354,35 @@ async def test_a_page_that_fails_to_extract_is_fetched_again(server: LoopbackSer
         path.replace("index.html", "a.js")
     )
     assert server.count(path) == 2
+
+
+async def test_a_failing_asset_makes_the_next_import_fetch_the_page_again(
+    server: LoopbackServer,
+) -> None:
+    """A redeploy between the entry and its assets: v1's stylesheet is gone, the page now names
+    v2's. The retry must not reuse the stale v1 page."""
+    root = fresh("redeploy")
+    v1 = '<link rel="stylesheet" href="v1.css"><p>v1</p>'
+    v2 = '<link rel="stylesheet" href="v2.css"><p>v2</p>'
+    server.route(f"{root}/index.html", Reply(body=v1), Reply(body=v2))
+    server.route(f"{root}/v1.css", Reply(404))
+    server.route(f"{root}/v2.css", Reply(body=".v2{}", content_type="text/css"))
+    url = server.url_for(f"{root}/index.html")
+    async with EntryLoader() as loader:
+        first = await loader.import_entry(url)
+        with pytest.raises(EntryLoadError, match="404"):
+            await first.get_external_style_sheets()
+        second = await loader.import_entry(url)
+        assert second is not first
+        assert await second.get_external_style_sheets() == [".v2{}"]
+        assert await loader.import_entry(url) is second  # a success stays cached
+    assert server.count(f"{root}/index.html") == 2
+
+
+async def test_reset_connection_reason_is_never_empty(server: LoopbackServer) -> None:
+    path = fresh() + "/reset.html"
+    server.route(path, Reply(body="<p>" + "x" * 20_000, reset_after=300))
+    with pytest.raises(EntryLoadError) as caught:
+        await import_entry(server.url_for(path))
+    reason = caught.value.reason
+    assert reason.startswith("connection broken: ") and not reason.rstrip().endswith(":")
