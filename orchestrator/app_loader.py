@@ -113,7 +113,18 @@ class LoadedApp:
     # -- load -------------------------------------------------------------------------------
 
     async def load(self) -> dict[str, Any]:
-        """Fetch and run the app; return the lifecycles the engine drives (qiankun's loadApp)."""
+        """Fetch and run the app; return the lifecycles the engine drives (qiankun's loadApp).
+
+        A failed load leaves nothing cached for the entry, so the retry fetches it afresh.
+        """
+        try:
+            return await self._load()
+        except BaseException:
+            if isinstance(self.config.entry, str):
+                self.layer.loader_for(self.configuration).forget_entry(self.config.entry)
+            raise
+
+    async def _load(self) -> dict[str, Any]:
         orchestrator = self.layer.orchestrator
         loader = self.layer.loader_for(self.configuration)
         imported = await import_entry(
@@ -129,9 +140,12 @@ class LoadedApp:
             self._fetch_scripts(python), self._fetch_styles(imported)
         )
         await self.layer.singular_gate(self)
-        self.prototype = build_wrapper(
-            self.instance_id, imported, style_texts, self.options, loader
-        )
+        key = (imported, self.instance_id, self.options.key, tuple(style_texts))
+        prototype = loader.wrapper_cache.get(key)
+        if prototype is None:
+            prototype = build_wrapper(self.instance_id, imported, style_texts, self.options, loader)
+            loader.wrapper_cache[key] = prototype
+        self.prototype = prototype
         window = orchestrator.window
         sandbox_option = self.options.sandbox
         if sandbox_option:
@@ -262,7 +276,8 @@ class LoadedApp:
             self.sandbox.active()
         await self._run_hooks("before_mount")
         await call_all(_as_list(self.lifecycles.get("mount")), self._app_props(props))
-        self._container("mounted")
+        if wrapper is not None and wrapper.getparent() is None:
+            self._container("mounted")
         await self._run_hooks("after_mount")
         self._mounted_once = True
 

@@ -52,7 +52,9 @@ class Orchestrator:
         trusted_origins: Any = None,
     ) -> None:
         self.timeouts: dict[str, Timeout] = merge_timeouts(DEFAULT_TIMEOUTS, timeouts)
-        self.document = Document(shell)
+        self.document = Document(
+            shell, selector_cache=None if loader is None else loader.selector_cache
+        )
         self.location = Location(url)
         self.history = History(self.location)
         self.window = Window(document=self.document, location=self.location, history=self.history)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import ipaddress
 import json
 import logging
@@ -22,6 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from lxml import etree
+
+from css_scoper import ScopedCSSCache
 
 from ._entry_extract import Extracted, Script, Style, extract_config, extract_page, new_parser
 from ._entry_fetch import (
@@ -35,6 +36,7 @@ from ._entry_fetch import (
     fetch_bytes,
 )
 from ._entry_urls import default_public_path, is_absolute_http_url
+from .dom import SelectorCache
 from .errors import EntryLoadError, EntrySyntaxError, IntegrityError
 
 __all__ = [
@@ -98,7 +100,11 @@ class EntryLoader:
         self._assets: AsyncOnceCache[str, tuple[Fetched, str]] = AsyncOnceCache()
         self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache()
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
-        self._scoped: LRUCache[tuple[str, str, str | None], str] = LRUCache(cache_size)
+        self._scoped = ScopedCSSCache(maxsize=cache_size)
+        #: Compiled CSS selectors, shared by the documents of the orchestrators using this loader.
+        self.selector_cache = SelectorCache()
+        #: Built app wrappers (template + inlined, scoped styles), copied on every mount.
+        self.wrapper_cache: LRUCache[tuple[Any, ...], etree._Element] = LRUCache(cache_size)
 
     # -- life cycle -------------------------------------------------------------------
     @property
@@ -134,6 +140,7 @@ class EntryLoader:
         self._entries.clear()
         self.code_cache.clear()
         self._scoped.clear()
+        self.wrapper_cache.clear()
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[EntryLoader]:
@@ -259,14 +266,8 @@ class EntryLoader:
         return any(_origin_matches(rule, origin) for rule in self._trusted)
 
     def scoped_css(self, css: str, prefix: str, base_url: str | None = None) -> str:
-        """``css_scoper.scope_css`` with a cache keyed by (css, prefix, base_url)."""
-        key = (css, prefix, base_url)
-        cached = self._scoped.get(key)
-        if cached is None:
-            scope_css: Callable[..., str] = importlib.import_module("css_scoper").scope_css
-            cached = scope_css(css, prefix, base_url=base_url)
-            self._scoped[key] = cached
-        return cached
+        """``css_scoper.scope_css`` with a cache keyed by (prefix, base_url, css)."""
+        return self._scoped.scope(css, prefix, base_url)
 
 
 class ImportedEntry:

@@ -6,11 +6,13 @@ being caught (or missed) by scattered ``if status == ...`` checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from transitions import Machine
+from transitions import Machine, MachineError
 
 __all__ = ["TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel", "build_status_machine"]
 
@@ -72,41 +74,53 @@ class StatusModel:
         self._status_machine.fire(self, trigger)
 
 
-class StatusMachine:
-    """The table as a ``transitions`` machine shared by many models of one orchestrator.
+@functools.cache
+def _compiled_table() -> Mapping[tuple[str, AppStatus], AppStatus]:
+    """The table compiled by ``transitions`` into ``(trigger, source) -> dest``, once per process.
 
-    Models are attached, not added: firing goes through the machine's events with the model as
-    argument, so attaching costs nothing per model and nothing has to be removed afterwards.
+    ``transitions`` checks the table (states, sources, destinations) and expands it; firing then
+    is one dict lookup, because its event machinery costs more than a whole reroute step.
+    """
+    machine = Machine(
+        model=None,
+        states=list(AppStatus),
+        initial=AppStatus.NOT_LOADED,
+        auto_transitions=False,
+    )
+    for trigger, source, dest in TRANSITIONS:
+        sources: Any = source
+        machine.add_transition(trigger, sources, dest)
+    moves: dict[tuple[str, AppStatus], AppStatus] = {}
+    for name, event in machine.events.items():
+        for origin, transitions in event.transitions.items():
+            moves[(name, AppStatus(origin))] = AppStatus(str(transitions[0].dest))
+    return MappingProxyType(moves)
+
+
+class StatusMachine:
+    """The table bound to one orchestrator's ``on_change(model, old, new)`` callback.
+
+    Models are attached, not added: a model keeps its own ``status`` and firing looks the move up
+    in the compiled table, so attaching costs nothing and nothing has to be removed afterwards.
     """
 
     def __init__(self, on_change: Callable[[Any, AppStatus, AppStatus], None]) -> None:
-        def _after(event: Any) -> None:
-            transition = event.transition
-            on_change(event.model, AppStatus(transition.source), AppStatus(transition.dest))
-
-        self.machine = Machine(
-            model=None,
-            states=list(AppStatus),
-            initial=AppStatus.NOT_LOADED,
-            auto_transitions=False,
-            send_event=True,
-            model_attribute="status",
-            after_state_change=[_after],
-        )
-        for trigger, source, dest in TRANSITIONS:
-            sources: Any = source
-            self.machine.add_transition(trigger, sources, dest)
-        self._events: dict[str, Any] = dict(self.machine.events)
+        self.on_change = on_change
+        self._moves = _compiled_table()
 
     def attach(self, model: StatusModel, initial: AppStatus = AppStatus.NOT_LOADED) -> None:
         model.status = initial
         model._status_machine = self
 
     def fire(self, model: StatusModel, trigger: str) -> None:
-        event = self._events.get(trigger)
-        if event is None:
-            raise ValueError(f"unknown status trigger {trigger!r}")
-        event.trigger(model)
+        old = model.status
+        new = self._moves.get((trigger, old))
+        if new is None:
+            if not any(key[0] == trigger for key in self._moves):
+                raise ValueError(f"unknown status trigger {trigger!r}")
+            raise MachineError(f"Can't trigger event {trigger} from state {old.value}!")
+        model.status = new
+        self.on_change(model, old, new)
 
 
 def build_status_machine(on_change: Callable[[Any, AppStatus, AppStatus], None]) -> StatusMachine:

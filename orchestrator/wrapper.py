@@ -69,6 +69,12 @@ class WrapperOptions:
             and bool(self.sandbox.get("experimental_style_isolation"))
         )
 
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What tells two ways of building a wrapper apart (for the loader's wrapper cache)."""
+        sandbox = json.dumps(self.sandbox, sort_keys=True)
+        return (sandbox, self.script_mode, id(self.exclude_asset_filter))
+
     def excluded(self, url: str | None) -> bool:
         return url is not None and self.exclude_asset_filter is not None and bool(
             self.exclude_asset_filter(url)
