@@ -7,6 +7,7 @@ scripts passed in are run, in the order given.
 from __future__ import annotations
 
 import builtins
+import textwrap
 import types
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, Protocol
@@ -139,7 +140,8 @@ def _compile(source: str, filename: str, app_name: str, cache: CodeCache | None)
         if cached is not None:
             return cached
     try:
-        code = compile(source, filename, "exec", dont_inherit=True)
+        # inline scripts carry the indentation of the HTML around them
+        code = compile(textwrap.dedent(source), filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:
         raise ScriptError(app_name, filename, _describe(error)) from error
     if cache is not None:

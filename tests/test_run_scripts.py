@@ -269,3 +269,12 @@ def test_validate_export_lifecycle() -> None:
     assert not is_valid_lifecycles({"bootstrap": _noop, "mount": 1, "unmount": _noop})
     assert not is_valid_lifecycles({"bootstrap": [_noop, 1], "mount": _noop, "unmount": _noop})
     assert not is_valid_lifecycles(None)
+
+
+def test_inline_scripts_indented_like_the_html_around_them_run() -> None:
+    from sandbox import ProxySandbox, Window, run_scripts
+
+    sandbox = ProxySandbox("indented", Window())
+    source = "\n        x = 1\n\n        def mount(props):\n            return x\n    "
+    exports = run_scripts([source], sandbox.proxy, app_name="indented")
+    assert exports["mount"](None) == 1
