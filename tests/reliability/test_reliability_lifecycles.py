@@ -283,22 +283,30 @@ def mount(props):
             pass
     {mount_fault}
 
-def unmount(props):
-    {unmount_fault}
+{unmount}
 """
+UNMOUNTS = {
+    "clean": "def unmount(props):\n    pass",
+    "raises": "def unmount(props):\n    raise RuntimeError('unmount boom')",
+    "hangs": (
+        "import asyncio\n"
+        "timeouts = {'unmount': {'millis': 30, 'die_on_timeout': True, 'warning_millis': 10}}\n"
+        "async def unmount(props):\n    await asyncio.sleep(30)"
+    ),
+}
 
 
-def leaky_page(mount_fault: str = "pass", unmount_fault: str = "pass") -> str:
+def leaky_page(mount_fault: str = "pass", unmount: str = "clean") -> str:
     script = LEAKY_SCRIPT.replace("{mount_fault}", mount_fault)
-    return entry_page("leaky", script=script.replace("{unmount_fault}", unmount_fault))
+    return entry_page("leaky", script=script.replace("{unmount}", UNMOUNTS[unmount]))
 
 
 async def run_leaky(
-    server: LoopbackServer, sandbox: Any, *, mount_fault: str = "pass", unmount_fault: str = "pass"
+    server: LoopbackServer, sandbox: Any, *, mount_fault: str = "pass", unmount: str = "clean"
 ) -> tuple[Orchestrator, list[Any], dict[str, Any]]:
     from orchestrator.testing import Reply
 
-    serve_app(server, "leaky", Reply(body=leaky_page(mount_fault, unmount_fault)))
+    serve_app(server, "leaky", Reply(body=leaky_page(mount_fault, unmount)))
     serve_app(server, "peer")
     orchestrator = Orchestrator(SHELL)
     orchestrator.add_error_handler(ErrorRecorder())
@@ -403,10 +411,13 @@ async def test_app_failing_at_load_leaves_no_trace(loopback_server: Any, sandbox
     reason="app_loader.LoadedApp._unmount: when the app's own unmount raises or times out, the "
     "sandbox is never made inactive, so its timers keep firing and its globals stay",
 )
+@pytest.mark.parametrize("unmount", ["raises", "hangs"])
 @pytest.mark.parametrize("sandbox", list(SANDBOXES))
-async def test_app_failing_in_unmount_leaves_no_trace(loopback_server: Any, sandbox: str) -> None:
+async def test_app_failing_in_unmount_leaves_no_trace(
+    loopback_server: Any, sandbox: str, unmount: str
+) -> None:
     orchestrator, sink, before = await run_leaky(
-        loopback_server(), SANDBOXES[sandbox], unmount_fault="raise RuntimeError('unmount boom')"
+        loopback_server(), SANDBOXES[sandbox], unmount=unmount
     )
     try:
         assert orchestrator.get_app_status("leaky") is S.SKIP_BECAUSE_BROKEN
