@@ -250,16 +250,12 @@ async def test_entry_that_changes_between_fetches_is_used_whole(
     await orchestrator.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a redeploy between the entry fetch and its assets leaves the old entry cached: "
-    "its missing asset fails every retry (see docs/reliability.md)",
-)
 async def test_redeploy_between_entry_and_asset_recovers_on_retry(
     server: LoopbackServer, loader: EntryLoader
 ) -> None:
     """The entry is fetched (v1), then the site is redeployed: v1's stylesheet is gone and the
-    entry now names v2's. A retry must fetch the entry again, not reuse the stale v1 page."""
+    entry now names v2's. A retry must fetch the entry again, not reuse the stale v1 page
+    (found by this suite; fixed in the loader)."""
     v1 = entry_page("bad").replace("style.css", "v1.css")
     v2 = entry_page("bad").replace("style.css", "v2.css")
     serve_app(server, "bad", Reply(body=v1), Reply(body=v2))
@@ -316,12 +312,8 @@ async def test_50mb_entry_with_default_limit_is_refused_from_its_header(
     assert peak < 5_000_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_entry_fetch.fetch_bytes formats `exc or 'connection broken'`: an exception object is "
-    "always truthy, so a reset connection is reported as 'ReadError: ' with no cause",
-)
 async def test_reset_connection_is_described(loopback_server: Any) -> None:
+    """Found by this suite: a reset was reported as 'ReadError: ' with no cause."""
     server: LoopbackServer = loopback_server()
     server.route("/reset.html", Reply(body=PADDED_PAGE, reset_after=300))
     async with EntryLoader() as fresh:
