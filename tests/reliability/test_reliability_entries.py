@@ -320,3 +320,44 @@ async def test_reset_connection_is_described(loopback_server: Any) -> None:
         with pytest.raises(EntryLoadError) as caught:
             await fresh.import_entry(server.url_for("/reset.html"))
     assert not caught.value.reason.rstrip().endswith(":"), caught.value.reason
+
+
+async def test_load_micro_app_failure_is_not_cached(server: LoopbackServer) -> None:
+    """A manually loaded app whose entry fails rejects its promises with the entry's error (its
+    status stays LOADING_SOURCE_CODE, as single-spa parcels); loading it again fetches again."""
+    bad_url = serve_app(server, "bad", Reply(503), Reply(body=entry_page("bad")))
+    config = {"name": "bad", "entry": bad_url, "container": "#main", "props": {"sink": []}}
+    async with Orchestrator(SHELL) as orchestrator:
+        first = await orchestrator.load_micro_app(config)
+        for promise in (first.load_promise, first.mount_promise):
+            with pytest.raises(EntryLoadError, match="HTTP status 503") as caught:
+                await within(5, promise)
+            assert caught.value.url == bad_url
+        assert first.get_status() is AppStatus.LOADING_SOURCE_CODE
+        assert orchestrator.document.query_selector("#main > div") is None
+        second = await orchestrator.load_micro_app(config)
+        await within(5, second.mount_promise)
+        assert second.get_status() is AppStatus.MOUNTED
+        assert root_text(orchestrator, "#main") == "bad mounted"
+        assert server.count("/bad/index.html") == 2
+
+
+@pytest.mark.parametrize("fault", ["503", "hang-before-headers"])
+async def test_prefetch_of_a_broken_entry_blocks_nothing(
+    fault: str, server: LoopbackServer, loader: EntryLoader
+) -> None:
+    serve_app(server, "bad", FAULTS[fault].reply, Reply(body=entry_page("bad")))
+    async with Orchestrator(SHELL, loader=loader) as orchestrator:
+        errors = ErrorRecorder()
+        orchestrator.add_error_handler(errors)
+        orchestrator.register_micro_apps(
+            [
+                micro_app(server, "good", [], container="#side", rule="/"),
+                micro_app(server, "bad", [], container="#main", rule="/bad"),
+            ]
+        )
+        assert await within(2, orchestrator.start(prefetch="all", singular=False)) == ["good"]
+        await asyncio.sleep(LOADER_TIMEOUT + 0.1)  # the prefetch has failed by now
+        assert await within(5, orchestrator.navigate("/bad")) == ["good", "bad"]
+        assert errors.errors == []
+        assert server.count("/bad/index.html") == 2  # the failed prefetch was not cached
