@@ -14,7 +14,8 @@ import pytest
 from reliability_support import SHELL, ErrorRecorder, entry_page, micro_app, serve_app, within
 
 from orchestrator import AppStatus, LifecycleError, Orchestrator
-from orchestrator.testing import LoopbackServer
+from orchestrator.testing import LoopbackServer, Reply
+from sandbox import Event
 
 S = AppStatus
 LIFECYCLES = ("bootstrap", "mount", "unmount", "unload")
@@ -304,8 +305,6 @@ def leaky_page(mount_fault: str = "pass", unmount: str = "clean") -> str:
 async def run_leaky(
     server: LoopbackServer, sandbox: Any, *, mount_fault: str = "pass", unmount: str = "clean"
 ) -> tuple[Orchestrator, list[Any], dict[str, Any]]:
-    from orchestrator.testing import Reply
-
     serve_app(server, "leaky", Reply(body=leaky_page(mount_fault, unmount)))
     serve_app(server, "peer")
     orchestrator = Orchestrator(SHELL)
@@ -342,9 +341,7 @@ async def assert_left_no_trace(
     assert len(sink) == fired
 
 
-def _event(kind: str) -> Any:
-    from sandbox import Event
-
+def _event(kind: str) -> Event:
     return Event(kind)
 
 
@@ -380,8 +377,6 @@ async def test_app_failing_mid_mount_leaves_no_trace(loopback_server: Any, sandb
 @pytest.mark.parametrize("sandbox", list(SANDBOXES))
 async def test_app_failing_at_load_leaves_no_trace(loopback_server: Any, sandbox: str) -> None:
     server: LoopbackServer = loopback_server()
-    from orchestrator.testing import Reply
-
     script = "window.half_loaded = 1\nwindow.add_event_listener('resize', print)\n1 / 0\n"
     serve_app(server, "leaky", Reply(body=entry_page("leaky", script=script)))
     serve_app(server, "peer")
