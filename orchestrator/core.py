@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox import Window
 
+from ._tasks import TaskSet
 from .dom import Document
 from .events import STATUS_CHANGE, Events
 from .lifecycle import DEFAULT_TIMEOUTS, Timeout, merge_timeouts
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Orchestrator"]
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 S = AppStatus
 _ROUTING_EVENT_TYPES = ("popstate", "hashchange")
@@ -71,7 +73,7 @@ class Orchestrator:
         self._steps = LifecycleSteps(self, self._error_handlers)
         self._parcels = Parcels(self, self._steps, self._machine)
         self._rerouter = Rerouter(self, self._registry, self._steps)
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet()
         self._closed = False
         self.history.on_change = self._rerouter.on_navigation_event
         self.window.intercept_events(_ROUTING_EVENT_TYPES, self._intercepted)
@@ -89,11 +91,8 @@ class Orchestrator:
     def _intercepted(self, event: Any) -> None:
         self._rerouter.on_navigation_event(event)
 
-    def _spawn(self, awaitable: Any) -> asyncio.Future[Any]:
-        task: asyncio.Future[Any] = asyncio.ensure_future(awaitable)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _spawn(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+        return self._tasks.spawn(awaitable)
 
     @property
     def loader(self) -> EntryLoader:
@@ -114,11 +113,7 @@ class Orchestrator:
         if self._closed:
             return
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.aclose()
         await self._rerouter.aclose()
         await self._parcels.aclose()
         if self._micro_apps_instance is not None:

@@ -5,7 +5,6 @@ Receivers are connected strongly by default (users pass lambdas) and may be sync
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -15,6 +14,7 @@ from typing import Any
 from blinker import ANY, NamedSignal, Namespace
 from blinker._utilities import make_id
 
+from ._tasks import TaskSet
 from .status import AppStatus
 
 __all__ = [
@@ -97,7 +97,7 @@ class Events(Namespace):
 
     def __init__(self, names: Iterable[str] = (*ROUTING_EVENT_NAMES, STATUS_CHANGE)) -> None:
         super().__init__()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         for name in names:
             self.signal(name)
 
@@ -154,23 +154,18 @@ class Events(Namespace):
             except Exception:
                 logger.exception("receiver %r of %r raised", receiver, name)
 
+        coroutine = _run()
         try:
-            task = asyncio.get_running_loop().create_task(_run())
+            self._tasks.spawn(coroutine)
         except RuntimeError:
+            coroutine.close()
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
             logger.error("async receiver %r of %r needs a running loop", receiver, name)
-            return
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
         """Wait for (then cancel, if still running) receivers scheduled by ``send_nowait``."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.aclose()
 
 
 def status_pairs(

@@ -18,6 +18,8 @@ from typing import Any, TypeAlias
 
 from blinker import Signal
 
+from ._tasks import TaskSet
+
 __all__ = ["GlobalState", "GlobalStateActions", "StateCallback"]
 
 logger = logging.getLogger("orchestrator.global_state")
@@ -88,7 +90,7 @@ class GlobalState:
         self._changed = _OrderedSignal("global-state-changed")
         self._slots: dict[str, _Slot] = {}
         self._master_ids = (f"global-{n}" for n in itertools.count(1))
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
 
     @property
     def state(self) -> dict[str, Any]:
@@ -183,7 +185,7 @@ class GlobalState:
 
     def _schedule(self, state_id: str, awaitable: Awaitable[Any]) -> None:
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
@@ -199,14 +201,12 @@ class GlobalState:
             except Exception:
                 logger.exception("global state listener of '%s' raised", state_id)
 
-        task = loop.create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(run())
 
     async def drain(self) -> None:
         """Wait for the async listeners scheduled so far (handy in tests and on shutdown)."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+            await asyncio.gather(*self._tasks)
 
 
 class GlobalStateActions:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._tasks import TaskSet
 from .errors import ParcelStateError
 from .lifecycle import Lifecycles, read_lifecycles
 from .status import AppStatus, StatusMachine, StatusModel
@@ -194,13 +195,10 @@ class Parcels:
         self.root = ParcelOwner()
         self.machine = machine
         self._count = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
 
-    def _start(self, coroutine: Any) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _start(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        return self._tasks.spawn(coroutine)
 
     def mount_parcel(self, owner: Any, config: object, props: Mapping[str, Any] | None) -> Parcel:
         """Validate now, then load, bootstrap and mount in the background."""
@@ -221,8 +219,4 @@ class Parcels:
         return functools.partial(self.mount_parcel, owner)
 
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.aclose()

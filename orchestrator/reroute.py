@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._tasks import TaskSet
 from .events import (
     APP_CHANGE,
     BEFORE_APP_CHANGE,
@@ -71,7 +72,7 @@ class Rerouter:
         self.underway = False
         self._waiting: list[tuple[asyncio.Future[list[str]], Any]] = []
         self.current_url = orchestrator.location.href
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
 
     # -- activity ---------------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ class Rerouter:
 
     def _begin(
         self, pending: Pending, listener_events: list[Any], original_event: Any, *, silent: bool
-    ) -> asyncio.Task[list[str]]:
+    ) -> asyncio.Future[list[str]]:
         """The synchronous prologue: app changes and URLs now, the work in a task."""
         location = self._orchestrator.location
         changes = self._registry.app_changes(location, self._activity_failed)
@@ -137,10 +138,7 @@ class Rerouter:
             coroutine = self._perform(
                 changes, old_url, pending, listener_events, original_event, silent
             )
-        task: asyncio.Task[list[str]] = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coroutine)
 
     # -- before start -----------------------------------------------------------------------
 
@@ -186,7 +184,7 @@ class Rerouter:
         _resolve(pending, result)
         return result
 
-    def _start_follow_up(self) -> asyncio.Task[list[str]] | None:
+    def _start_follow_up(self) -> asyncio.Future[list[str]] | None:
         """Collapse every queued call into one reroute for the URL as it is now."""
         if not self._waiting:
             return None
@@ -343,11 +341,7 @@ class Rerouter:
             window.call_event_listeners(event)
 
     async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.aclose()
         for future, _ in self._waiting:
             future.cancel()
         self._waiting.clear()

@@ -1,0 +1,40 @@
+"""Background tasks owned by one object: referenced until done, cancelled when it closes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class TaskSet:
+    """asyncio keeps only weak references to tasks; this keeps them alive and closes them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def spawn(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+        """Run ``awaitable`` as a task of the running loop, held until it finishes."""
+        if asyncio.iscoroutine(awaitable):
+            task: asyncio.Future[T] = asyncio.get_running_loop().create_task(awaitable)
+        else:
+            task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __iter__(self) -> Iterator[asyncio.Future[Any]]:
+        return iter(list(self._tasks))
+
+    async def aclose(self) -> None:
+        """Cancel what is still running and wait until every task has finished."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
