@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+# strings (an unterminated one ends at the line's end, as CSS says) and comments are opaque
 _URL_OR_OPAQUE = re.compile(
     r"""
-      "(?:[^"\\\n\r\f]|\\[\s\S])*"
-    | '(?:[^'\\\n\r\f]|\\[\s\S])*'
+      "(?:[^"\\\n\r\f]|\\[\s\S])*(?:"|(?=[\n\r\f])|\Z)
+    | '(?:[^'\\\n\r\f]|\\[\s\S])*(?:'|(?=[\n\r\f])|\Z)
     | /\*[\s\S]*?(?:\*/|\Z)
     | (?<![\w\-\\])url\( [ \t\n\r\f]*
       (?: "(?P<dq>(?:[^"\\\n\r\f]|\\[\s\S])*)"

@@ -282,23 +282,30 @@ class LoadedApp:
         self._mounted_once = True
 
     async def _unmount(self, props: Mapping[str, Any]) -> None:
+        """qiankun's unmount chain; the sandbox and the container are cleaned up even when the
+        app's own unmount raises or is cancelled (a broken app leaves no timers or globals)."""
         async with self.layer.unmounting(self):
-            await self._run_hooks("before_unmount")
-            await call_all(_as_list(self.lifecycles.get("unmount")), self._app_props(props))
-            if self.sandbox is not None:
-                self.sandbox.inactive()
+            try:
+                await self._run_hooks("before_unmount")
+                await call_all(_as_list(self.lifecycles.get("unmount")), self._app_props(props))
+            finally:
+                self._release()
             await self._run_hooks("after_unmount")
-            container = self._find_container()
-            if container is not None:
-                _empty(container)
-            elif self.wrapper is not None:
-                parent = self.wrapper.getparent()
-                if parent is not None:
-                    parent.remove(self.wrapper)
-            self.wrapper = None
-            state = self.layer.orchestrator.global_state
-            if state is not None:
-                state.actions_for(self.instance_id).off_global_state_change()
+
+    def _release(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.inactive()
+        container = self._find_container()
+        if container is not None:
+            _empty(container)
+        elif self.wrapper is not None:
+            parent = self.wrapper.getparent()
+            if parent is not None:
+                parent.remove(self.wrapper)
+        self.wrapper = None
+        state = self.layer.orchestrator.global_state
+        if state is not None:
+            state.actions_for(self.instance_id).off_global_state_change()
 
     async def _update(self, props: Mapping[str, Any]) -> None:
         await call_all(_as_list(self.lifecycles.get("update")), self._app_props(props))

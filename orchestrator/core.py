@@ -196,11 +196,21 @@ class Orchestrator:
         return await self._rerouter.reroute()
 
     async def trigger_app_change(self) -> list[str]:
-        """Reroute for the current URL; the mounted names once it (and any queued) finished."""
-        return await self._rerouter.reroute()
+        """Reroute for the current URL; the mounted names once it (and any queued) finished.
+
+        From inside a lifecycle the reroute is queued and this returns at once (see navigate).
+        """
+        follow_up = self._rerouter.reroute()
+        if self._rerouter.inside_reroute():
+            return self.get_mounted_apps()
+        return await follow_up
 
     async def navigate(self, url: str, *, replace: bool = False) -> list[str]:
-        """Like ``navigateToUrl``: a fragment-only change sets the hash, others push a state."""
+        """Like ``navigateToUrl``: a fragment-only change sets the hash, others push a state.
+
+        Called from a lifecycle, it changes the URL and returns at once: the reroute it causes
+        runs after the current one (awaiting it there would deadlock).
+        """
         if not isinstance(url, str):
             raise TypeError(f"navigate needs a URL string, got {type(url).__name__}")
         target = self.location.resolve(url)
@@ -213,6 +223,10 @@ class Orchestrator:
             result = self.history.replace_state(None, "", target)
         else:
             result = self.history.push_state(None, "", target)
+        if self._rerouter.inside_reroute():
+            # a lifecycle navigating: its reroute is queued behind the one running this
+            # lifecycle, so waiting here would wait for ourselves
+            return self.get_mounted_apps()
         value = await result
         if isinstance(value, list):
             return value

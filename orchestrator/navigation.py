@@ -93,6 +93,9 @@ def _parse(url: str) -> _Parts:
     )
 
 
+_SPECIAL_SCHEMES = frozenset({"http:", "https:", "ws:", "wss:", "ftp:", "file:"})
+
+
 def normalize_url(url: str) -> str:
     """An absolute URL as ``location.href`` would show it (``http://localhost`` -> ``.../``)."""
     return _parse(url).href
@@ -257,6 +260,10 @@ class Location:
 
     def _resolve(self, url: str) -> _Parts:
         before, has_hash, fragment = url.strip().partition("#")
+        if self._parts.protocol in _SPECIAL_SCHEMES and "\\" in before:
+            # WHATWG URL: in http(s) URLs a backslash before the query is a path separator
+            path, question, query = before.partition("?")
+            before = path.replace("\\", "/") + question + query
         if not before:
             joined = _without_fragment(self.href)
         elif before.startswith("/") and not before.startswith("//") and self._parts.host:

@@ -9,6 +9,7 @@ of them, and activity is checked again before bootstrap and before mount.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import inspect
 import logging
@@ -55,6 +56,12 @@ async def _run_all(coroutines: Sequence[Awaitable[Any]]) -> None:
         await coroutines[0]
     elif coroutines:
         await asyncio.gather(*coroutines)
+
+
+#: The rerouter whose reroute is running in this context (lifecycles run inside it).
+_CURRENT: contextvars.ContextVar[Rerouter | None] = contextvars.ContextVar(
+    "orchestrator_reroute", default=None
+)
 
 
 class Rerouter:
@@ -106,6 +113,10 @@ class Rerouter:
             return future
         events = [] if original_event is None else [original_event]
         return self._begin([], events, original_event, silent=False)
+
+    def inside_reroute(self) -> bool:
+        """Whether the caller runs inside one of this rerouter's reroutes (in a lifecycle)."""
+        return _CURRENT.get() is self
 
     def on_navigation_event(self, event: Any) -> asyncio.Future[list[str]] | None:
         """What a ``popstate``/``hashchange`` does: a reroute, its listeners run after unmounts."""
@@ -163,6 +174,7 @@ class Rerouter:
         original_event: Any,
         silent: bool,
     ) -> list[str]:
+        _CURRENT.set(self)
         try:
             try:
                 await self._apply(
