@@ -84,12 +84,8 @@ async def test_bad_registrations_leave_the_running_tab_alone(tab: Orchestrator, 
     assert await tab.navigate("/a") == ["a", "root"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="navigation: WHATWG URL parsing treats '\\' as '/' in http(s) URLs (browsers go to "
-    "/a); Location.resolve keeps it as a literal path character",
-)
 async def test_backslash_is_a_path_separator(tab: Orchestrator) -> None:
+    """WHATWG URL parsing, as browsers: '\\' is '/' in http(s) URLs (found by this suite)."""
     assert await tab.navigate("\\a") == ["a", "root"]
 
 
@@ -107,13 +103,10 @@ async def test_navigation_fired_from_a_lifecycle_is_followed(tab: Orchestrator) 
     assert tab.location.pathname == "/b"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="awaiting navigate() inside a lifecycle waits for the reroute that is waiting for "
-    "that lifecycle: the reroute wedges until the lifecycle's timeout (forever without "
-    "die_on_timeout). navigate could return without waiting when called from a lifecycle",
-)
 async def test_awaiting_navigate_inside_mount_does_not_wedge(tab: Orchestrator) -> None:
+    """Awaiting navigate() inside a lifecycle used to wait for the reroute waiting for that
+    lifecycle (found by this suite)."""
+
     async def redirect(props: dict[str, Any]) -> None:
         await props["orchestrator"].navigate("/b")
 
