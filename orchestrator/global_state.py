@@ -9,6 +9,7 @@ says so); a callback that raises is logged and the others still run.
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import inspect
 import itertools
@@ -81,11 +82,19 @@ class _Slot:
         self.owner._call(self.state_id, self.callback, copy.deepcopy(state), copy.deepcopy(prev))
 
 
+#: How many updates listeners may cause in reaction to one change before the cascade is cut.
+MAX_NESTED_UPDATES = 1000
+
+
 class GlobalState:
     """The store behind ``init_global_state``: one per orchestrator, shared by shell and apps."""
 
     def __init__(self) -> None:
         self._state: dict[str, Any] = {}
+        self._outbox: collections.deque[tuple[dict[str, Any], dict[str, Any]]] = (
+            collections.deque()
+        )
+        self._delivering = False
         self._initialised = False
         self._changed = _OrderedSignal("global-state-changed")
         self._slots: dict[str, _Slot] = {}
@@ -123,8 +132,30 @@ class GlobalState:
         return list(self._slots)
 
     def _replace(self, new_state: dict[str, Any]) -> None:
+        """Set the state and notify; a listener setting state while notified is queued, so every
+        listener sees the states in order and ends on the latest one."""
         prev, self._state = self._state, new_state
-        self._changed.send(self, state=self._state, prev=prev)
+        if self._delivering:
+            self._outbox.append((new_state, prev))
+            return
+        self._delivering = True
+        sent = 0
+        try:
+            self._changed.send(self, state=new_state, prev=prev)
+            while self._outbox:
+                sent += 1
+                if sent > MAX_NESTED_UPDATES:
+                    logger.error(
+                        "global state: listeners set state in reaction to each other more than "
+                        "%d times in one change; the rest of that cascade is not delivered",
+                        MAX_NESTED_UPDATES,
+                    )
+                    break
+                state, before = self._outbox.popleft()
+                self._changed.send(self, state=state, prev=before)
+        finally:
+            self._delivering = False
+            self._outbox.clear()
 
     def _listen(self, state_id: str, callback: StateCallback) -> None:
         slot = self._slots.get(state_id)

@@ -298,10 +298,24 @@ class Location:
         return f"Location({self.href!r})"
 
 
+#: Session history entries kept per tab, as in Chrome; long-lived tabs stay bounded.
+MAX_HISTORY_LENGTH = 50
+
+
 class History:
     """Like ``window.history``: an entry stack; every change is reported to ``on_change``."""
 
-    def __init__(self, location: Location, on_change: OnChange | None = None) -> None:
+    def __init__(
+        self,
+        location: Location,
+        on_change: OnChange | None = None,
+        *,
+        max_length: int = MAX_HISTORY_LENGTH,
+    ) -> None:
+        if max_length < 1:
+            raise ValueError(f"History max_length must be at least 1, got {max_length}")
+        self.max_length = max_length
+        """Entries kept; the oldest go first, as browsers cap session history (Chrome: 50)."""
         self.location = location
         self.on_change: OnChange | None = on_change
         """Set by the orchestrator; called with each event the browser would fire for a change."""
@@ -351,6 +365,10 @@ class History:
             del self._entries[self._index + 1 :]
             self._entries.append(entry)
             self._index += 1
+            if len(self._entries) > self.max_length:
+                dropped = len(self._entries) - self.max_length
+                del self._entries[:dropped]
+                self._index -= dropped
         self.location._set(target)
         return old_url
 

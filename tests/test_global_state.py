@@ -252,3 +252,19 @@ def test_two_stores_never_see_each_other() -> None:
     assert two.state == {"k": 1}
     assert isinstance(master_one, GlobalStateActions)
     assert repr(master_one) == "<GlobalStateActions shell 'global-1'>"
+
+
+def test_listeners_bumping_each_other_stop_at_the_cascade_limit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from orchestrator.global_state import MAX_NESTED_UPDATES, GlobalState
+
+    store = GlobalState()
+    shell = store.init({"n": 0})
+    a, b = store.actions_for("a"), store.actions_for("b")
+    a.on_global_state_change(lambda state, prev: a.set_global_state({"n": state["n"] + 1}))
+    b.on_global_state_change(lambda state, prev: b.set_global_state({"n": state["n"] + 1}))
+    with caplog.at_level("ERROR"):
+        assert shell.set_global_state({"n": 1}) is True
+    assert "more than" in caplog.text
+    assert 0 < store.state["n"] <= 2 * MAX_NESTED_UPDATES + 2

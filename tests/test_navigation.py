@@ -434,3 +434,19 @@ def test_a_dropped_result_without_a_loop_leaves_no_unawaited_coroutine() -> None
         location.href = "/dropped"
         gc.collect()
     assert location.pathname == "/dropped"
+
+
+def test_session_history_is_bounded_like_a_browser() -> None:
+    from orchestrator.navigation import History, Location
+
+    history = History(Location("http://localhost/"), max_length=3)
+    for n in range(10):
+        history.push_state(n, "", f"/page{n}")
+    assert history.length == 3
+    assert history.state == 9
+    history.back()
+    history.back()
+    assert history.state == 7
+    assert history.location.pathname == "/page7"
+    history.back()  # the older entries are gone
+    assert history.location.pathname == "/page7"

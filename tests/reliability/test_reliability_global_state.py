@@ -57,12 +57,6 @@ async def test_apps_cannot_add_keys_or_mutate_through_copies() -> None:
         assert received[0]["user"]["name"] == "mallory"  # its own copy only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="global_state.GlobalState._replace notifies synchronously and re-entrantly: a listener "
-    "that sets state while being notified makes later listeners receive the new state before "
-    "the old one, so they end on a stale state (qiankun's emitGlobal has the same flaw)",
-)
 async def test_listeners_see_states_in_order_when_a_listener_sets_state() -> None:
     async with Orchestrator() as tab:
         shell = tab.init_global_state({"counter": 0})
