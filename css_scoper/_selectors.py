@@ -134,6 +134,9 @@ def _root_remainder(compound: str) -> str | None:
     type_end, namespaced = _type_selector_end(compound)
     type_name = compound[:type_end].lower()
     is_root = not namespaced and type_name in _ROOT_TYPES
+    # `:root` is the root only on a compound that could match <html>: `svg:root` never does
+    root_capable = not namespaced and type_name in ("", "*", "html")
+    malformed = False
     kept: list[str] = []
     pos = type_end
     length = len(compound)
@@ -147,7 +150,7 @@ def _root_remainder(compound: str) -> str | None:
             if compound.startswith("(", pos):
                 pos = scan(compound, pos + 1, "", "(")
             elif colons == 1 and compound[start + 1 : name_end].lower() == "root":
-                is_root = True
+                is_root = is_root or root_capable
                 continue
             pos = max(pos, start + 1)
         elif c == "[":
@@ -161,9 +164,10 @@ def _root_remainder(compound: str) -> str | None:
         elif c == "\\":
             pos += 2
         else:
+            malformed = True  # not a simple selector: a browser drops the rule, so do not rewrite
             pos += 1
         kept.append(compound[start:pos])
-    return "".join(kept) if is_root else None
+    return "".join(kept) if is_root and not malformed else None
 
 
 def _is_boundary(text: str, pos: int) -> bool:

@@ -477,3 +477,17 @@ def test_bad_arguments_raise_clear_errors() -> None:
 
 def test_loose_helper_compares_like_qiankun() -> None:
     assert loose(scoped("body , html { a : b }")) == loose(f"{P} {{a: b}}")
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        # `svg:root` never matches in an HTML page: it must not become the wrapper itself
+        ("svg:root{fill:red}", 'div[data-qiankun="x"] svg:root{fill:red}'),
+        # a malformed compound stays malformed (a browser drops the rule), never the bare prefix
+        ("-:root{color:red}", 'div[data-qiankun="x"] -:root{color:red}'),
+        ("html:root{color:red}", 'div[data-qiankun="x"]{color:red}'),
+    ],
+)
+def test_root_only_on_compounds_that_could_match_html(css: str, expected: str) -> None:
+    assert scope_css(css, 'div[data-qiankun="x"]') == expected
