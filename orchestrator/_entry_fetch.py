@@ -55,7 +55,7 @@ class Fetched:
 async def fetch_bytes(
     url: str,
     *,
-    client: httpx.AsyncClient,
+    client: Callable[[], httpx.AsyncClient],
     hook: FetchHook | None,
     time_limit: float,
     max_bytes: int,
@@ -69,7 +69,7 @@ async def fetch_bytes(
         async with asyncio.timeout(time_limit):
             if hook is not None:
                 return await _from_hook(url, await hook(url), max_bytes)
-            return await _stream(url, client, max_bytes)
+            return await _stream(url, client(), max_bytes)
     except EntryLoadError:
         raise
     except (TimeoutError, httpx.TimeoutException):
@@ -80,6 +80,10 @@ async def fetch_bytes(
         raise EntryLoadError(url, f"invalid URL: {exc}") from exc
     except httpx.HTTPError as exc:
         raise EntryLoadError(url, f"connection broken: {_describe(exc)}") from exc
+    except Exception as exc:
+        if hook is None:
+            raise
+        raise EntryLoadError(url, f"the fetch hook failed: {_describe(exc)}") from exc
 
 
 async def _stream(url: str, client: httpx.AsyncClient, max_bytes: int) -> Fetched:
@@ -104,7 +108,12 @@ async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: 
         body = await result.aread()
         content_type = result.headers.get("content-type", "")
     elif isinstance(result, str):
-        body, content_type = result.encode("utf-8"), "text/html; charset=utf-8"
+        try:
+            body = result.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            reason = f"the fetch hook returned text that is not valid Unicode: {exc}"
+            raise EntryLoadError(url, reason) from exc
+        content_type = "text/html; charset=utf-8"
     elif isinstance(result, bytes | bytearray):
         body, content_type = bytes(result), ""
     else:

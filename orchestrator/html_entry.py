@@ -160,7 +160,7 @@ class EntryLoader:
     async def _fetch(self, url: str) -> Fetched:
         return await fetch_bytes(
             url,
-            client=self.client,
+            client=lambda: self.client,
             hook=self.fetch_hook,
             time_limit=self.timeout,
             max_bytes=self.max_bytes,

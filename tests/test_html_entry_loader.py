@@ -386,3 +386,25 @@ async def test_reset_connection_reason_is_never_empty(server: LoopbackServer) ->
         await import_entry(server.url_for(path))
     reason = caught.value.reason
     assert reason.startswith("connection broken: ") and not reason.rstrip().endswith(":")
+
+
+async def test_a_fetch_hook_needs_no_http_client_and_its_failures_name_the_url() -> None:
+    from orchestrator import EntryLoader, EntryLoadError, import_entry
+
+    async def hook(url: str) -> str:
+        if url.endswith("broken.html"):
+            raise RuntimeError("backend down")
+        if url.endswith("surrogate.html"):
+            return "<p>\ud800</p>"
+        return "<p>hello</p>"
+
+    async with EntryLoader(fetch=hook) as loader:
+        imported = await import_entry("http://apps.test/ok.html", loader=loader)
+        assert "hello" in imported.template
+        assert loader._client is None  # no HTTP client (and no CA bundle) was ever built
+        for name, reason in (("broken", "backend down"), ("surrogate", "not valid Unicode")):
+            url = f"http://apps.test/{name}.html"
+            with pytest.raises(EntryLoadError) as caught:
+                await import_entry(url, loader=loader)
+            assert caught.value.url == url
+            assert reason in str(caught.value)
