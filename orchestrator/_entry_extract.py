@@ -155,8 +155,11 @@ def new_parser(*, keep_comments: bool = False) -> etree.HTMLParser:
 
     Elements are ``lxml.html.HtmlElement`` through a C-level class lookup: lxml.html's own lookup
     runs Python code for every element touched (form/input subclasses are not needed here).
+    No id table is built (``collect_ids=False``): extraction never looks elements up by id.
     """
-    parser = etree.HTMLParser(remove_comments=not keep_comments, remove_pis=True, huge_tree=True)
+    parser = etree.HTMLParser(
+        remove_comments=not keep_comments, remove_pis=True, huge_tree=True, collect_ids=False
+    )
     parser.set_element_class_lookup(
         etree.ElementDefaultClassLookup(
             element=lxml.html.HtmlElement,
