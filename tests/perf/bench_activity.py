@@ -10,8 +10,9 @@ import json
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
+
+from _timing import time_box
 
 from orchestrator.activity import sanitize_active_when
 from orchestrator.navigation import Location
@@ -22,14 +23,8 @@ NS = [int(n) for n in os.environ.get("ANCHOR_SPA_NS", "10,100,1000").split(",")]
 
 
 def _ops_per_s(fn: Callable[[], object], seconds: float) -> float:
-    count, start = 0, time.perf_counter()
-    deadline = start + seconds
-    now = start
-    while count < 1 or now < deadline:
-        fn()
-        count += 1
-        now = time.perf_counter()
-    return count / (now - start)
+    calls, elapsed = time_box(fn, seconds)
+    return calls / elapsed
 
 
 def main() -> None:

@@ -12,63 +12,31 @@ Rows (``bench: css_prefix``; ``input`` is bootstrap.css or bootstrap_x10.css, pr
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from _timing import RUN_SECONDS, emit, measure
 
 from css_scoper import ScopedCSSCache, scope_css
 
 PREFIX = 'div[data-qiankun="app"]'
 BASE_URL = "https://cdn.example.com/npm/bootstrap@5.3.9/dist/css/bootstrap.css"
 BOOTSTRAP = "5.3.9"
-RUNS = max(3, int(os.environ.get("ANCHOR_RUNS", "5")))
-RUN_SECONDS = float(os.environ.get("ANCHOR_RUN_SECONDS", "0.4"))
-WARMUP_SECONDS = float(os.environ.get("ANCHOR_WARMUP_SECONDS", "0.3"))
 KIT = Path(__file__).resolve().parents[3] / "shared" / "anchors"
 
 
-def _time_box(fn: Callable[[], object], seconds: float) -> tuple[int, float]:
-    clock = time.perf_counter
-    start = clock()
-    deadline, iterations, now = start + seconds, 0, start
-    while iterations < 1 or now < deadline:
-        fn()
-        iterations += 1
-        now = clock()
-    return iterations, now - start
-
-
 def bench(fn: Callable[[], object], nbytes: int, *, big: bool) -> dict[str, Any]:
-    """Warm-up, then time-boxed runs; the median ops/s is the headline (MB = 1e6 bytes)."""
-    runs = 3 if big else RUNS
-    run_seconds = 1.0 if big else max(RUN_SECONDS, 0.5)
-    _time_box(fn, 0.0 if big else WARMUP_SECONDS)
-    ops = [n / s for n, s in (_time_box(fn, run_seconds) for _ in range(runs))]
-    median = statistics.median(ops)
-    return {
-        "runs": len(ops),
-        "ops_per_s_runs": [float(f"{x:.5g}") for x in ops],
-        "ops_per_s": float(f"{median:.5g}"),
-        "ms_per_op": float(f"{1000 / median:.5g}"),
-        "ops_per_s_best": float(f"{max(ops):.5g}"),
-        "bytes": nbytes,
-        "mb_per_s": float(f"{nbytes * median / 1e6:.5g}"),
-    }
-
-
-def emit(row: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(row) + "\n")
-    sys.stdout.flush()
+    """Warm-up, then time-boxed runs; the big input gets three 1 s runs and no warm-up."""
+    if big:
+        return measure(fn, nbytes=nbytes, runs=3, run_seconds=1.0, warmup_seconds=0.0)
+    return measure(fn, nbytes=nbytes, run_seconds=max(RUN_SECONDS, 0.5))
 
 
 def _from_npm() -> str | None:

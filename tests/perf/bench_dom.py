@@ -11,12 +11,13 @@ import json
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from _timing import time_box
 
 from orchestrator.dom import Document, set_inner_html
 
@@ -28,14 +29,8 @@ LARGE_PAGE_CHUNKS = 293
 
 
 def _ops_per_s(fn: Callable[[], object], seconds: float) -> float:
-    count, start = 0, time.perf_counter()
-    deadline = start + seconds
-    now = start
-    while count < 1 or now < deadline:
-        fn()
-        count += 1
-        now = time.perf_counter()
-    return count / (now - start)
+    calls, elapsed = time_box(fn, seconds)
+    return calls / elapsed
 
 
 def _generated_page(chunks: int) -> str | None:

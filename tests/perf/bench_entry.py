@@ -20,57 +20,25 @@ import ctypes
 import hashlib
 import importlib.util
 import json
-import os
 import re
-import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _timing import emit, measure
 from lxml import etree
 
 from orchestrator._entry_extract import extract_page, new_parser
 from orchestrator.html_entry import EntryLoader
 
 BASE = "http://localhost:8080/orders/"
-RUNS = max(3, int(os.environ.get("ANCHOR_RUNS", "5")))
-RUN_SECONDS = float(os.environ.get("ANCHOR_RUN_SECONDS", "0.4"))
-WARMUP_SECONDS = float(os.environ.get("ANCHOR_WARMUP_SECONDS", "0.3"))
 KIT = Path(__file__).resolve().parents[3] / "shared" / "anchors"
 
 
-def _time_box(fn: Callable[[], object], seconds: float) -> tuple[int, float]:
-    clock = time.perf_counter
-    start = clock()
-    deadline, iterations, now = start + seconds, 0, start
-    while iterations < 1 or now < deadline:
-        fn()
-        iterations += 1
-        now = clock()
-    return iterations, now - start
-
-
 def bench(fn: Callable[[], object], nbytes: int) -> dict[str, Any]:
-    """Warm-up, then RUNS time-boxed runs; the median ops/s is the headline (MB = 1e6 bytes)."""
-    _time_box(fn, WARMUP_SECONDS)
-    ops = [n / s for n, s in (_time_box(fn, RUN_SECONDS) for _ in range(RUNS))]
-    median = statistics.median(ops)
-    return {
-        "runs": len(ops),
-        "ops_per_s_runs": [float(f"{x:.5g}") for x in ops],
-        "ops_per_s": float(f"{median:.5g}"),
-        "ms_per_op": float(f"{1000 / median:.5g}"),
-        "ops_per_s_best": float(f"{max(ops):.5g}"),
-        "bytes": nbytes,
-        "mb_per_s": float(f"{nbytes * median / 1e6:.5g}"),
-    }
-
-
-def emit(row: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(row) + "\n")
-    sys.stdout.flush()
+    return measure(fn, nbytes=nbytes)
 
 
 def load_inputs() -> dict[str, tuple[str, str]]:

@@ -7,10 +7,7 @@ Target: proxy reads within 3x of direct reads; no memory growth across activate/
 from __future__ import annotations
 
 import gc
-import json
-import os
 import platform
-import statistics
 import sys
 import time
 import tracemalloc
@@ -21,6 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from _timing import emit, measure, summarize
+
 from sandbox import (
     LegacySandbox,
     ProxySandbox,
@@ -30,51 +29,14 @@ from sandbox import (
     run_scripts,
 )
 
-RUNS = max(3, int(os.environ.get("ANCHOR_RUNS", "5")))
-RUN_SECONDS = float(os.environ.get("ANCHOR_RUN_SECONDS", "0.4"))
-WARMUP_SECONDS = float(os.environ.get("ANCHOR_WARMUP_SECONDS", "0.3"))
 GLOBALS = 1000
 CYCLES = 10_000
 BATCH = 1000
 IMPL = f"mfe sandbox (CPython {platform.python_version()})"
 
 
-def _time_box(fn: Callable[[], object], seconds: float) -> tuple[int, float]:
-    iters = 0
-    clock = time.perf_counter
-    start = now = clock()
-    deadline = start + seconds
-    while iters < 1 or now < deadline:
-        fn()
-        iters += 1
-        now = clock()
-    return iters, now - start
-
-
-def _summarize(ops: list[float], per_call: int = 1) -> dict[str, Any]:
-    ops = [x * per_call for x in ops]
-    median = statistics.median(ops)
-    return {
-        "runs": len(ops),
-        "ops_per_s_runs": [float(f"{x:.5g}") for x in ops],
-        "ops_per_s": float(f"{median:.5g}"),
-        "ms_per_op": float(f"{1000 / median:.5g}"),
-        "ops_per_s_best": float(f"{max(ops):.5g}"),
-    }
-
-
 def _bench(fn: Callable[[], object], per_call: int = 1) -> dict[str, Any]:
-    _time_box(fn, WARMUP_SECONDS)
-    ops = []
-    for _ in range(RUNS):
-        iters, seconds = _time_box(fn, RUN_SECONDS)
-        ops.append(iters / seconds)
-    return _summarize(ops, per_call)
-
-
-def _emit(row: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(row) + "\n")
-    sys.stdout.flush()
+    return measure(fn, per_call=per_call)
 
 
 def _window() -> Window:
@@ -140,7 +102,7 @@ def bench_reads_and_writes() -> None:
         check: dict[str, Any] = {"globals": GLOBALS}
         if baseline is not None:
             check["ratio_vs_direct"] = round(baseline["ops_per_s"] / result["ops_per_s"], 3)
-        _emit(
+        emit(
             {
                 "bench": bench,
                 "impl": f"{IMPL}: {what}",
@@ -189,7 +151,7 @@ def bench_run_scripts() -> None:
     exports = cached()
     for what, fn in (("compiled once (code cache)", cached), ("compiled every time", uncached)):
         result = _bench(fn)
-        _emit(
+        emit(
             {
                 "bench": "sandbox_run_scripts",
                 "impl": f"{IMPL}: run_scripts, {what}",
@@ -242,12 +204,12 @@ def bench_cycles() -> None:
         gc.collect()
         after_all, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        _emit(
+        emit(
             {
                 "bench": "sandbox_cycles",
                 "impl": f"{IMPL}: {factory.__name__} active/inactive cycle",
                 "input": f"window_{GLOBALS}_globals, {CYCLES} cycles per run",
-                **_summarize(ops),
+                **summarize(ops),
                 "check": {
                     "window_restored": restored,
                     "growth_bytes_over_10000_cycles": after_all - after_warmup,
