@@ -136,9 +136,7 @@ class LoadedApp:
         self.imported = imported
         python = [script for script in imported.scripts if script.is_python]
         self._check_trust(python, imported)
-        script_texts, style_texts = await asyncio.gather(
-            self._fetch_scripts(python), self._fetch_styles(imported)
-        )
+        script_texts, style_texts = await self._asset_texts(python, imported)
         await self.layer.singular_gate(self)
         key = (imported, self.instance_id, self.options.key, tuple(style_texts))
         prototype = loader.wrapper_cache.get(key)
@@ -188,31 +186,34 @@ class LoadedApp:
                     app_name=self.config.name,
                 )
 
-    async def _fetch_scripts(self, python: Sequence[Script]) -> list[str]:
+    async def _asset_texts(
+        self, python: Sequence[Script], imported: ImportedEntry
+    ) -> tuple[list[str], list[str | None]]:
+        """The text of each Python script and each stylesheet (``None``: left to the browser).
+
+        Cached assets are read at once; only the others are fetched, in parallel.
+        """
         loader = self.layer.loader_for(self.configuration)
-
-        async def text(script: Script) -> str:
-            if script.src is None:
-                return script.content or ""
-            return await loader.fetch_text(script.src, integrity=script.integrity)
-
-        return list(await asyncio.gather(*(text(script) for script in python)))
-
-    async def _fetch_styles(self, imported: ImportedEntry) -> list[str | None]:
-        loader = self.layer.loader_for(self.configuration)
-
-        async def text(href: str | None, content: str | None, integrity: str | None) -> str | None:
-            if href is None:
-                return content or ""
-            if self.options.excluded(href):
-                return None
-            return await loader.fetch_text(href, integrity=integrity)
-
-        return list(
-            await asyncio.gather(
-                *(text(style.href, style.content, style.integrity) for style in imported.styles)
-            )
-        )
+        assets = [(script.src, script.content, script.integrity) for script in python]
+        assets += [(style.href, style.content, style.integrity) for style in imported.styles]
+        texts: list[str | None] = []
+        missing: dict[int, tuple[str, str | None]] = {}
+        for index, (url, content, integrity) in enumerate(assets):
+            if url is None:
+                texts.append(content or "")
+            elif index >= len(python) and self.options.excluded(url):
+                texts.append(None)
+            else:
+                cached = loader.cached_text(url, integrity=integrity)
+                if cached is None:
+                    missing[index] = (url, integrity)
+                texts.append(cached)
+        if missing:
+            fetches = (loader.fetch_text(url, integrity=sri) for url, sri in missing.values())
+            fetched = await asyncio.gather(*fetches)
+            for index, text in zip(missing, fetched, strict=True):
+                texts[index] = text
+        return [text or "" for text in texts[: len(python)]], texts[len(python) :]
 
     # -- the lifecycles the engine drives ---------------------------------------------------
 

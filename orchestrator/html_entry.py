@@ -101,6 +101,8 @@ class EntryLoader:
         self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache()
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
         self._scoped = ScopedCSSCache(maxsize=cache_size)
+        self._trust: LRUCache[str, bool] = LRUCache(cache_size)
+        self._public_paths: LRUCache[str, str] = LRUCache(cache_size)
         #: Compiled CSS selectors, shared by the documents of the orchestrators using this loader.
         self.selector_cache = SelectorCache()
         #: Built app wrappers (template + inlined, scoped styles), copied on every mount.
@@ -181,6 +183,15 @@ class EntryLoader:
         check_integrity(url, fetched.body, integrity)
         return text
 
+    def cached_text(self, url: str, *, integrity: str | None = None) -> str | None:
+        """An asset's text if it is cached already (checked against ``integrity``), else None."""
+        cached = self._assets.peek(url)
+        if cached is None:
+            return None
+        fetched, text = cached
+        check_integrity(url, fetched.body, integrity)
+        return text
+
     async def fetch_entry_html(self, url: str) -> str:
         """The entry page's text (charset honoured; non-HTML refused); cached on success."""
 
@@ -212,7 +223,12 @@ class EntryLoader:
             raise ValueError("entry should not be empty")
         if self.fetch_hook is None and not is_absolute_http_url(url):
             raise EntryLoadError(url, "entry must be an absolute http(s) URL")
-        public_path = get_public_path(url) if get_public_path else default_public_path(url)
+        if get_public_path is not None:
+            public_path = get_public_path(url)
+        else:
+            cached_path = self._public_paths.get(url)
+            public_path = cached_path if cached_path is not None else default_public_path(url)
+            self._public_paths[url] = public_path
 
         async def compute() -> ImportedEntry:
             html = await self.fetch_entry_html(url)
@@ -262,8 +278,12 @@ class EntryLoader:
     # -- trust, code and CSS --------------------------------------------------------------
     def is_trusted(self, url: str) -> bool:
         """Whether Python scripts from ``url``'s origin may run."""
-        origin = _parse_origin(url)
-        return any(_origin_matches(rule, origin) for rule in self._trusted)
+        trusted = self._trust.get(url)
+        if trusted is None:
+            origin = _parse_origin(url)
+            trusted = any(_origin_matches(rule, origin) for rule in self._trusted)
+            self._trust[url] = trusted
+        return trusted
 
     def scoped_css(self, css: str, prefix: str, base_url: str | None = None) -> str:
         """``css_scoper.scope_css`` with a cache keyed by (prefix, base_url, css)."""

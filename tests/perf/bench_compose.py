@@ -46,7 +46,7 @@ def bootstrap(props):
     pass
 
 def mount(props):
-    root = props["container"].cssselect("#root")[0]
+    root = document.query_selector("#root", within=props["container"])
     root.set("data-mounted", "yes")
     window.mounted = True
 
