@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from sandbox import Event, Window
 
+from ._version import __version__
 from .activity import path_to_active_when
 from .core import Orchestrator
 from .dom import Document
 from .errors import (
     AppNotFoundError,
+    ConfigError,
     ContainerNotFoundError,
     EntryLoadError,
     EntrySyntaxError,
     IntegrityError,
+    InvalidExportsError,
     LifecycleError,
+    LifecycleTimeoutError,
     OrchestratorError,
     ParcelLifecycleError,
     ParcelStateError,
@@ -32,11 +36,10 @@ from .navigation import History, Location, NavigationResult
 from .parcels import Parcel
 from .status import AppStatus
 
-__version__ = "0.1.0"
-
 __all__ = [
     "AppNotFoundError",
     "AppStatus",
+    "ConfigError",
     "ContainerNotFoundError",
     "Document",
     "EntryLoadError",
@@ -48,7 +51,9 @@ __all__ = [
     "History",
     "ImportedEntry",
     "IntegrityError",
+    "InvalidExportsError",
     "LifecycleError",
+    "LifecycleTimeoutError",
     "Location",
     "MicroApp",
     "NavigationResult",

@@ -11,23 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import OrchestratorError
+from .errors import ConfigError
 
 __all__ = ["AppConfig", "ComposeConfig", "ConfigError", "load_config", "parse_config"]
 
 _TOP_KEYS = frozenset({"shell", "shell_routes", "url", "options", "global_state", "apps"})
 _APP_KEYS = frozenset({"name", "entry", "dir", "container", "active_rule", "props", "layout"})
-
-
-class ConfigError(OrchestratorError, ValueError):
-    """A composition config is missing something or has a value of the wrong kind."""
-
-    def __init__(self, source: str, key: str, problem: str, *, app: str | None = None) -> None:
-        self.source = source
-        self.key = key
-        self.app = app
-        where = f"app '{app}', " if app else ""
-        super().__init__(f"{source}: {where}key '{key}': {problem}")
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,22 @@ class UntrustedOriginError(EntryLoadError):
 
 class ContainerNotFoundError(OrchestratorError, LookupError):
     """An app's container is not in the document when the app mounts."""
+
+
+class InvalidExportsError(OrchestratorError, ValueError):
+    """What an app or parcel exported is not a usable set of lifecycles."""
+
+
+class LifecycleTimeoutError(OrchestratorError, TimeoutError):
+    """A lifecycle with ``die_on_timeout`` did not finish in time."""
+
+
+class ConfigError(OrchestratorError, ValueError):
+    """A composition config is missing something or has a value of the wrong kind."""
+
+    def __init__(self, source: str, key: str, problem: str, *, app: str | None = None) -> None:
+        self.source = source
+        self.key = key
+        self.app = app
+        where = f"app '{app}', " if app else ""
+        super().__init__(f"{source}: {where}key '{key}': {problem}")

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from .errors import InvalidExportsError, LifecycleTimeoutError
 from .status import AppStatus
 
 __all__ = [
@@ -102,10 +103,6 @@ def merge_timeouts(
             raise ValueError(f"{where} has an unknown lifecycle {lifecycle!r}")
         merged[lifecycle] = _one_timeout(merged[lifecycle], value, f"{where}[{lifecycle!r}]")
     return merged
-
-
-class InvalidExportsError(ValueError):
-    """What an app or parcel exported is not a usable set of lifecycles."""
 
 
 async def _noop(props: Props) -> None:
@@ -198,10 +195,6 @@ def read_lifecycles(
         update=None if found["update"] is None else _flatten(found["update"], "update", owner),
         timeouts=merged,
     )
-
-
-class LifecycleTimeoutError(TimeoutError):
-    """A lifecycle with ``die_on_timeout`` did not finish in time."""
 
 
 def timeout_message(lifecycle: str, kind: str, name: str, millis: float) -> str:

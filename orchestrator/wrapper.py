@@ -19,6 +19,8 @@ from lxml import etree
 from css_scoper import app_prefix
 from css_scoper._urls import rewrite_urls
 
+from ._version import __version__
+
 if TYPE_CHECKING:
     from .html_entry import EntryLoader, ImportedEntry, Script
 
@@ -32,7 +34,6 @@ __all__ = [
 ]
 
 ScriptMode = Literal["passthrough", "drop"]
-VERSION = "0.1.0"
 
 #: lodash's ``words``: acronyms, capitalised words, lower runs, digit runs, non-ASCII runs.
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\x00-\x7f]+")
@@ -99,7 +100,7 @@ def build_wrapper(
         {
             "id": wrapper_id(instance_id),
             "data-name": instance_id,
-            "data-version": VERSION,
+            "data-version": __version__,
             "data-sandbox-cfg": json.dumps(options.sandbox, separators=(",", ":")),
         },
     )
