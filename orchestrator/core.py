@@ -189,7 +189,7 @@ class Orchestrator:
 
     async def start(self, *, url_reroute_only: bool = True, **options: Any) -> list[str]:
         """Allow bootstraps and mounts; returns when the first reroute has finished."""
-        if options:
+        if options or self._micro_apps_instance is not None:
             await self._micro_apps.configure(options)
         self._rerouter.url_reroute_only = url_reroute_only
         self._rerouter.started = True

@@ -532,3 +532,21 @@ async def test_many_mount_cycles_keep_memory_flat_and_window_unchanged(
     await tab.navigate("/")
     assert list(tab.window.keys()) == before_keys
     assert grown < 512 * 1024, f"memory grew by {grown} bytes over 1,000 cycles"
+
+
+async def test_plain_start_prefetches_the_other_apps_after_the_first_mount(
+    tab: Orchestrator, server: LoopbackServer
+) -> None:
+    import asyncio
+
+    tab.register_micro_apps(apps(server))
+    await tab.navigate("/alpha")
+    await tab.start()  # qiankun's defaults: prefetch=True, singular=True, sandbox=True
+    for _ in range(100):
+        if server.count("/beta/style.css"):
+            break
+        await asyncio.sleep(0.01)
+    assert tab.get_mounted_apps() == ["alpha"]
+    assert server.count("/beta/index.html") == 1
+    assert server.count("/beta/style.css") == 1
+    assert tab.get_app_status("beta") is AppStatus.NOT_LOADED
