@@ -76,19 +76,21 @@ def _serve() -> LoopbackServer:
     return server
 
 
+def _apps(server: LoopbackServer) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "entry": server.url_for(f"/{name}/index.html"),
+            "container": container,
+            "active_rule": rule,
+        }
+        for name, container, rule in APPS
+    ]
+
+
 async def _compose(server: LoopbackServer, loader: EntryLoader) -> str:
     tab = Orchestrator(SHELL, url="http://localhost/catalog", loader=loader)
-    tab.register_micro_apps(
-        [
-            {
-                "name": name,
-                "entry": server.url_for(f"/{name}/index.html"),
-                "container": container,
-                "active_rule": rule,
-            }
-            for name, container, rule in APPS
-        ]
-    )
+    tab.register_micro_apps(_apps(server))
     mounted = await tab.start(
         prefetch=False, singular=False, sandbox={"experimental_style_isolation": True}
     )
@@ -153,17 +155,7 @@ async def main() -> None:
             tabs = []
             for _ in range(20):
                 tab = Orchestrator(SHELL, url="http://localhost/catalog", loader=warm)
-                tab.register_micro_apps(
-                    [
-                        {
-                            "name": name,
-                            "entry": server.url_for(f"/{name}/index.html"),
-                            "container": container,
-                            "active_rule": rule,
-                        }
-                        for name, container, rule in APPS
-                    ]
-                )
+                tab.register_micro_apps(_apps(server))
                 await tab.start(prefetch=False, singular=False)
                 tabs.append(tab)
             per_tab = tracemalloc.get_traced_memory()[0] / len(tabs)
