@@ -102,6 +102,7 @@ class EntryLoader:
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
         self._scoped = ScopedCSSCache(maxsize=cache_size)
         self._trust: LRUCache[str, bool] = LRUCache(cache_size)
+        self._verified: LRUCache[tuple[int, str], Fetched] = LRUCache(cache_size)
         self._public_paths: LRUCache[str, str] = LRUCache(cache_size)
         #: Compiled CSS selectors, shared by the documents of the orchestrators using this loader.
         self.selector_cache = SelectorCache()
@@ -143,6 +144,7 @@ class EntryLoader:
         self.code_cache.clear()
         self._scoped.clear()
         self.wrapper_cache.clear()
+        self._verified.clear()
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[EntryLoader]:
@@ -180,8 +182,18 @@ class EntryLoader:
             return fetched, decode_text(fetched)
 
         fetched, text = await self._assets.get(url, compute)
-        check_integrity(url, fetched.body, integrity)
+        self._check_integrity(fetched, integrity)
         return text
+
+    def _check_integrity(self, fetched: Fetched, integrity: str | None) -> None:
+        """SRI check, hashed once per (cached body, metadata) rather than on every use."""
+        if not integrity:
+            return
+        key = (id(fetched), integrity)
+        if self._verified.get(key) is fetched:
+            return
+        check_integrity(fetched.url, fetched.body, integrity)
+        self._verified[key] = fetched
 
     def cached_text(self, url: str, *, integrity: str | None = None) -> str | None:
         """An asset's text if it is cached already (checked against ``integrity``), else None."""
@@ -189,7 +201,7 @@ class EntryLoader:
         if cached is None:
             return None
         fetched, text = cached
-        check_integrity(url, fetched.body, integrity)
+        self._check_integrity(fetched, integrity)
         return text
 
     async def fetch_entry_html(self, url: str) -> str:

@@ -408,3 +408,26 @@ async def test_a_fetch_hook_needs_no_http_client_and_its_failures_name_the_url()
                 await import_entry(url, loader=loader)
             assert caught.value.url == url
             assert reason in str(caught.value)
+
+
+async def test_integrity_is_checked_for_each_metadata_on_a_cached_asset() -> None:
+    import base64
+    import hashlib
+
+    from orchestrator import EntryLoader, IntegrityError
+    from orchestrator.testing import LoopbackServer, Reply
+
+    body = b"h1 { color: red }"
+    good = "sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+    bad = "sha256-" + base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    with LoopbackServer() as server:
+        server.route("/a.css", Reply(body=body, content_type="text/css"))
+        url = server.url_for("/a.css")
+        async with EntryLoader() as loader:
+            assert await loader.fetch_text(url, integrity=good) == body.decode()
+            assert loader.cached_text(url, integrity=good) == body.decode()
+            with pytest.raises(IntegrityError):
+                loader.cached_text(url, integrity=bad)
+            with pytest.raises(IntegrityError):
+                await loader.fetch_text(url, integrity=bad)
+        assert server.count("/a.css") == 1
