@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import html
+import inspect
 import logging
 import secrets
 import time
@@ -386,8 +387,8 @@ def _route_path(scope: Scope) -> str:
     """The request path as the app sees it: below ``root_path`` when mounted under a prefix."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
+    if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+        path = path[len(root.rstrip("/")) :]
     return path if path.startswith("/") else f"/{path}"
 
 
@@ -401,9 +402,19 @@ def _config_factory(config: ComposeConfig) -> _Factory:
 
 
 def _user_factory(factory: OrchestratorFactory) -> _Factory:
+    """A factory that takes ``on_error`` gets it and should add it before its first reroute
+    (as ``start_orchestrator`` does); otherwise it is added after, and failures of that first
+    reroute reach the 502 page without their cause."""
+    try:
+        takes_on_error = "on_error" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        takes_on_error = False
+
     async def with_errors(
         loader: EntryLoader, url: str, on_error: _ErrorHandler
     ) -> SessionOrchestrator:
+        if takes_on_error:
+            return await factory(loader, url, on_error=on_error)  # type: ignore[call-arg]
         orchestrator = await factory(loader, url)
         orchestrator.add_error_handler(on_error)
         return orchestrator

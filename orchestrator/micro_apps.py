@@ -188,7 +188,7 @@ class MicroApps:
         self._instance_counts: dict[str, int] = {}
         self._registered_ids: dict[str, str] = {}
         self._loaded: dict[str, LoadedApp] = {}
-        self._parcel_loads: dict[str, asyncio.Task[LoadedApp]] = {}
+        self._parcel_loads: dict[str, asyncio.Future[LoadedApp]] = {}
         self._instances: dict[str, list[MicroApp]] = {}
         self._unmounts: set[asyncio.Future[None]] = set()
         self._fetch_loaders: dict[int, EntryLoader] = {}
@@ -199,7 +199,18 @@ class MicroApps:
     async def configure(self, options: Mapping[str, Any]) -> None:
         """Take ``start``'s qiankun options and start prefetching as the strategy says."""
         self.configuration.update(check_configuration(options, "start()"))
+        await self._reload_stale()
         self._prefetch_by_strategy(self.configuration.get("prefetch"))
+
+    async def _reload_stale(self) -> None:
+        """Apps loaded by a reroute before ``start`` used the defaults: unload those whose
+        options differ, so ``start``'s reroute loads them again with its own (cached entries
+        make that cheap). qiankun makes such loads wait for ``start`` instead."""
+        for name, loaded in list(self._loaded.items()):
+            if _differs(loaded.configuration, self.configuration) and (
+                self.orchestrator.get_app_status(name) is AppStatus.NOT_BOOTSTRAPPED
+            ):
+                await self.orchestrator.unload_application(name)
 
     def loader_for(self, configuration: Mapping[str, Any]) -> EntryLoader:
         """The tab's loader, or one with the custom ``fetch`` of this configuration."""
@@ -211,13 +222,22 @@ class MicroApps:
             from .html_entry import EntryLoader
 
             base = self.orchestrator.loader
-            loader = EntryLoader(fetch=fetch, trusted_origins=base.trusted_origins)
+            loader = EntryLoader(
+                fetch=fetch,
+                timeout=base.timeout,
+                max_bytes=base.max_bytes,
+                trusted_origins=base.trusted_origins,
+            )
             self._fetch_loaders[id(fetch)] = loader
         return loader
 
     async def aclose(self) -> None:
         for loaded in list(self._loaded.values()):
             loaded.dispose()
+        for load in self._parcel_loads.values():
+            if load.done() and not load.cancelled() and load.exception() is None:
+                load.result().dispose()
+        self._parcel_loads.clear()
         for loader in self._fetch_loaders.values():
             await loader.aclose()
         self._fetch_loaders.clear()
@@ -272,9 +292,11 @@ class MicroApps:
             raise TypeError("register_micro_apps takes a list of app mappings")
         checked_hooks = check_hooks(hooks)
         configs = [check_app(app, routed=True) for app in apps]
+        registered = set(self.orchestrator.get_app_names())
         for config in configs:
-            if config.name in self._apps:
+            if config.name in registered:
                 continue
+            registered.add(config.name)
             self.orchestrator.register_application(
                 config.name,
                 app=self._loading_function(config),
@@ -296,7 +318,7 @@ class MicroApps:
             if instance_id is None:
                 instance_id = self._registered_ids[config.name] = self._instance_id(config.name)
             loaded = LoadedApp(
-                self, config, instance_id, self.configuration, self._hooks[config.name]
+                self, config, instance_id, dict(self.configuration), self._hooks[config.name]
             )
             self._loaded[config.name] = loaded
             try:
@@ -331,28 +353,27 @@ class MicroApps:
             options.update(check_configuration(configuration, "load_micro_app()"))
         checked_hooks = check_hooks(hooks)
         key = f"{config.name}-{self._container_key(config.container)}"
-        cached = self._parcel_loads.get(key)
         earlier = [
             other
             for other in self._instances.get(key, [])
             if other.get_status() not in _BROKEN and not other.unmount_promise.done()
         ]
+        cached = self._parcel_loads.get(key)
+        if cached is None:
+            # stored now, not when the parcel runs: a second call at once must reuse this load
+            loaded = LoadedApp(self, config, self._instance_id(config.name), options, checked_hooks)
+            first: asyncio.Future[LoadedApp] = self.orchestrator._spawn(
+                self._load_for_parcel(loaded, key)
+            )
+            self._parcel_loads[key] = first
+        else:
+            first = cached
 
         async def parcel_config(props: Any = None) -> dict[str, Any]:
-            if cached is None:
-                loaded = LoadedApp(
-                    self, config, self._instance_id(config.name), options, checked_hooks
-                )
-                task = asyncio.ensure_future(self._load_for_parcel(loaded))
-                self._parcel_loads[key] = task
-                try:
-                    await task
-                except BaseException:
-                    self._parcel_loads.pop(key, None)
-                    raise
-                return loaded.lifecycles_for_engine()
-            loaded = await cached
+            loaded = await asyncio.shield(first)
             lifecycles = loaded.lifecycles_for_engine()
+            if cached is None:
+                return lifecycles
             lifecycles["bootstrap"] = _noop
             if earlier:
                 waits = [asyncio.shield(other.unmount_promise) for other in earlier]
@@ -369,8 +390,14 @@ class MicroApps:
         micro_app.unmount_promise.add_done_callback(lambda _: self._release(micro_app))
         return micro_app
 
-    async def _load_for_parcel(self, loaded: LoadedApp) -> LoadedApp:
-        await loaded.load()
+    async def _load_for_parcel(self, loaded: LoadedApp, key: str) -> LoadedApp:
+        try:
+            await loaded.load()
+        except BaseException:
+            if self._parcel_loads.get(key) is asyncio.current_task():
+                del self._parcel_loads[key]  # unlike qiankun 2, a failed load is not kept
+            loaded.dispose()
+            raise
         return loaded
 
     def _container_key(self, container: Any) -> str:
@@ -503,6 +530,11 @@ class MicroApps:
         window.remove_event_listener("unhandledrejection", handler)
         on_error = self._uncaught.pop(handler, None)
         return on_error is not None and self.orchestrator.remove_error_handler(on_error)
+
+
+def _differs(used: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether an app loaded with ``used`` would be built differently under ``now``."""
+    return any(used.get(key) != now.get(key) for key in now if key != "prefetch")
 
 
 def _pick(value: Any, *keys: str) -> list[str]:

@@ -419,3 +419,37 @@ async def test_idle_sessions_are_closed_without_waiting_for_traffic(serve: Any) 
             break
         await asyncio.sleep(0.01)
     assert factory.made[0].closed and len(app.sessions) == 0
+
+
+def test_root_path_is_stripped_only_at_a_segment_boundary() -> None:
+    from orchestrator.asgi import _route_path
+
+    assert _route_path({"path": "/app/alpha", "root_path": "/app"}) == "/alpha"
+    assert _route_path({"path": "/app", "root_path": "/app"}) == "/"
+    assert _route_path({"path": "/application/alpha", "root_path": "/app"}) == "/application/alpha"
+
+
+async def test_a_user_factory_taking_on_error_gets_the_cause_into_the_502() -> None:
+    from orchestrator import Orchestrator
+
+    with LoopbackServer() as server:
+        server.route("/alpha/index.html", Reply(500, body="boom"))
+
+        async def factory(loader: Any, url: str, on_error: Any = None) -> Any:
+            tab = Orchestrator('<body><div id="main"></div></body>', url=url, loader=loader)
+            tab.add_error_handler(on_error)
+            entry = server.url_for("/alpha/index.html")
+            tab.register_micro_apps(
+                [{"name": "alpha", "entry": entry, "container": "#main", "active_rule": "/alpha"}]
+            )
+            await tab.start(prefetch=False)
+            return tab
+
+        app = ComposeApp(factory)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/alpha")
+        await app.aclose()
+        assert response.status_code == 502
+        assert "HTTP status 500" in response.text
+        assert server.url_for("/alpha/index.html") in response.text

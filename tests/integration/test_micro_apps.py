@@ -550,3 +550,75 @@ async def test_plain_start_prefetches_the_other_apps_after_the_first_mount(
     assert server.count("/beta/index.html") == 1
     assert server.count("/beta/style.css") == 1
     assert tab.get_app_status("beta") is AppStatus.NOT_LOADED
+
+
+async def test_two_quick_loads_of_one_app_share_the_load_and_take_turns(
+    tab: Orchestrator, server: LoopbackServer
+) -> None:
+    import asyncio
+
+    config = {"name": "alpha", "entry": server.url_for("/alpha/index.html"), "container": "#main"}
+    first = await tab.load_micro_app(config)
+    second = await tab.load_micro_app(config)  # before the first has even loaded
+    await first.mount_promise
+    await asyncio.sleep(0.05)
+    assert first.get_status() is AppStatus.MOUNTED
+    assert second.get_status() is not AppStatus.MOUNTED  # waits for the first to unmount
+    await first.unmount()
+    await second.mount_promise
+    assert second.name == first.name == "alpha"  # one load, one instance
+    assert server.count("/alpha/index.html") == 1
+    assert tab.document.query_selector("#root").text == "alpha mounted"
+    await second.unmount()
+
+
+async def test_apps_loaded_before_start_take_starts_options(
+    server: LoopbackServer,
+) -> None:
+    async with Orchestrator(SHELL, url="http://localhost/alpha") as tab:
+        tab.register_micro_apps(apps(server))
+        await tab.trigger_app_change()  # before start: loads with the defaults
+        assert tab.get_app_status("alpha") is AppStatus.NOT_BOOTSTRAPPED
+        await tab.start(prefetch=False, sandbox={"experimental_style_isolation": True})
+        assert tab.get_mounted_apps() == ["alpha"]
+        assert tab.document.query_selector('div[data-qiankun="alpha"]') is not None
+        assert 'div[data-qiankun="alpha"] h1' in tab.document.html
+        assert server.count("/alpha/index.html") == 1  # reloaded from the cache
+
+
+async def test_an_unregistered_app_can_be_registered_again(
+    tab: Orchestrator, server: LoopbackServer
+) -> None:
+    tab.register_micro_apps(apps(server)[:1])
+    await tab.start(prefetch=False)
+    assert await tab.navigate("/alpha") == ["alpha"]
+    await tab.unregister_application("alpha")
+    assert tab.get_app_names() == []
+    assert len(tab.document.query_selector("#main")) == 0
+    tab.register_micro_apps(apps(server)[:1])
+    assert await tab.trigger_app_change() == ["alpha"]
+    assert tab.document.query_selector("#root").text == "alpha mounted"
+
+
+async def test_a_custom_fetch_keeps_the_loaders_limits(server: LoopbackServer) -> None:
+    from orchestrator import EntryLoader
+
+    async def fetch(url: str) -> str:
+        return "<p>" + "x" * 5_000 + "</p>"
+
+    errors: list[Exception] = []
+    async with EntryLoader(max_bytes=1_000) as limited, Orchestrator(SHELL, loader=limited) as tab:
+        tab.add_error_handler(errors.append)
+        tab.register_micro_apps(
+            [
+                {
+                    "name": "big",
+                    "entry": "http://apps.test/",
+                    "container": "#main",
+                    "active_rule": "/",
+                }
+            ]
+        )
+        await tab.start(prefetch=False, fetch=fetch)
+        assert tab.get_app_status("big") is AppStatus.LOAD_ERROR
+        assert "max_bytes 1000" in str(errors[0])
