@@ -14,12 +14,16 @@ WHITESPACE = " \t\n\r\f"
 _SIGNIFICANT = re.compile(r"[{}()\[\];\"'\\]|/\*")
 _SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
 
-_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\\n\r\f]|\\(?:[\s\S]|\Z))*(?:"|(?=[\n\r\f])|\Z)')
-_SINGLE_QUOTED = re.compile(r"'(?:[^'\\\n\r\f]|\\(?:[\s\S]|\Z))*(?:'|(?=[\n\r\f])|\Z)")
+# An escape is a backslash and one character, or up to six hex digits and one whitespace
+# (which belongs to the escape, so a newline there does not end a string).
+_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
+_IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
+_DOUBLE_QUOTED = re.compile(rf'"(?:[^"\\\n\r\f]|{_ESCAPE})*(?:"|(?=[\n\r\f])|\Z)')
+_SINGLE_QUOTED = re.compile(rf"'(?:[^'\\\n\r\f]|{_ESCAPE})*(?:'|(?=[\n\r\f])|\Z)")
 
 # After `url(` with no quote: everything up to the closing parenthesis is one token
 # (a url token, or the remnants of a bad one), braces and `/*` included.
-_UNQUOTED_URL_REST = re.compile(r"(?:[^)\\]|\\(?:[\s\S]|\Z))*(?:\)|\Z)")
+_UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{_ESCAPE})*(?:\)|\Z)")
 _URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
 
@@ -39,7 +43,8 @@ SKIP_BETWEEN_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+")
 SKIP_BETWEEN_TOP_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z))|<!--|-->)*+")
 
 _IDENT = re.compile(
-    r"-?(?:[A-Za-z_\u0080-\U0010ffff]|\\[^\n\r\f]|-)(?:[A-Za-z0-9_\-\u0080-\U0010ffff]|\\[^\n\r\f])*"
+    rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{_IDENT_ESCAPE}|-)"
+    rf"(?:[A-Za-z0-9_\-\u0080-\U0010ffff]|{_IDENT_ESCAPE})*"
 )
 
 

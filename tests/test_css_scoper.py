@@ -491,3 +491,18 @@ def test_loose_helper_compares_like_qiankun() -> None:
 )
 def test_root_only_on_compounds_that_could_match_html(css: str, expected: str) -> None:
     assert scope_css(css, 'div[data-qiankun="x"]') == expected
+
+
+def test_a_hex_escape_takes_the_newline_after_it_inside_a_string() -> None:
+    """`\\4` then a newline is one escape (CSS Syntax §4.3.7): the string goes on, and the rule
+    after it is a real rule a browser applies, so it must be scoped (found by atheris)."""
+    import tinycss2
+
+    css = '.a{content:"x\\4\n"}\n.b{color:red}'
+    scoped = scope_css(css, "P")
+    assert scoped == 'P .a{content:"x\\4\n"}\nP .b{color:red}'
+    preludes = [
+        tinycss2.serialize(rule.prelude).strip()
+        for rule in tinycss2.parse_stylesheet(scoped, skip_whitespace=True)
+    ]
+    assert preludes == ["P .a", "P .b"]
