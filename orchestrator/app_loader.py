@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,23 +17,24 @@ from sandbox import LegacySandbox, ProxySandbox, Sandbox, find_lifecycles, run_s
 
 from .errors import ContainerNotFoundError, UntrustedOriginError
 from .html_entry import import_entry
+from .lifecycle import Lifecycle, as_lifecycle
 from .wrapper import WrapperOptions, build_wrapper, fresh_copy
 
 if TYPE_CHECKING:
     from lxml import etree
 
-    from .html_entry import ImportedEntry, Script
+    from .html_entry import EntryLoader, ImportedEntry, Script
     from .micro_apps import MicroApps
 
 __all__ = ["HOOK_NAMES", "Hooks", "LoadedApp", "MicroAppConfig", "call_all"]
-
-logger = logging.getLogger(__name__)
 
 HOOK_NAMES = ("before_load", "before_mount", "after_mount", "before_unmount", "after_unmount")
 Hook = Callable[[Mapping[str, Any], Any], Any]
 Hooks = dict[str, list[Hook]]
 _POWERED = "__POWERED_BY_QIANKUN__"
 _PUBLIC_PATH = "__INJECTED_PUBLIC_PATH_BY_QIANKUN__"
+_MISSING: Any = object()
+_APP_LIFECYCLES = ("bootstrap", "mount", "unmount", "update", "unload")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,13 +66,6 @@ async def call_all(functions: Iterable[Callable[..., Any]], *args: Any) -> None:
         if inspect.isawaitable(result):
             await result
 
-
-def _as_list(value: Any) -> list[Callable[..., Any]]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
 class LoadedApp:
     """One loaded instance of an HTML-entry app: its sandbox, wrapper and lifecycles."""
 
@@ -89,6 +82,7 @@ class LoadedApp:
         self.instance_id = instance_id
         self.configuration = configuration
         self.hooks = hooks
+        self.loader: EntryLoader = layer.loader_for(configuration)
         self.options = WrapperOptions(
             sandbox=configuration.get("sandbox", True),
             script_mode=configuration.get("script_mode", "passthrough"),
@@ -100,6 +94,7 @@ class LoadedApp:
         self.prototype: etree._Element | None = None
         self.wrapper: etree._Element | None = None
         self.lifecycles: dict[str, Any] = {}
+        self._own: dict[str, Lifecycle] = {}
         self._mounted_once = False
         self._original_public_path: Any = None
 
@@ -121,12 +116,12 @@ class LoadedApp:
             return await self._load()
         except BaseException:
             if isinstance(self.config.entry, str):
-                self.layer.loader_for(self.configuration).forget_entry(self.config.entry)
+                self.loader.forget_entry(self.config.entry)
             raise
 
     async def _load(self) -> dict[str, Any]:
         orchestrator = self.layer.orchestrator
-        loader = self.layer.loader_for(self.configuration)
+        loader = self.loader
         imported = await import_entry(
             self.config.entry,
             loader=loader,
@@ -172,13 +167,16 @@ class LoadedApp:
             )
         else:
             self.lifecycles = {}
+        owner = f"application '{self.config.name}'"
+        self._own = {
+            name: as_lifecycle(self.lifecycles.get(name), name, owner) for name in _APP_LIFECYCLES
+        }
         return self.lifecycles_for_engine()
 
     def _check_trust(self, python: Sequence[Script], imported: ImportedEntry) -> None:
-        loader = self.layer.loader_for(self.configuration)
         for script in python:
             url = script.src or imported.url
-            if url is not None and not loader.is_trusted(url):
+            if url is not None and not self.loader.is_trusted(url):
                 raise UntrustedOriginError(
                     url,
                     "Python scripts run only from trusted origins "
@@ -193,7 +191,7 @@ class LoadedApp:
 
         Cached assets are read at once; only the others are fetched, in parallel.
         """
-        loader = self.layer.loader_for(self.configuration)
+        loader = self.loader
         assets = [(script.src, script.content, script.integrity) for script in python]
         assets += [(style.href, style.content, style.integrity) for style in imported.styles]
         texts: list[str | None] = []
@@ -256,15 +254,13 @@ class LoadedApp:
         return wrapper
 
     async def _bootstrap(self, props: Mapping[str, Any]) -> None:
-        await call_all(_as_list(self.lifecycles.get("bootstrap")), self._app_props(props))
+        await self._own["bootstrap"](self._app_props(props))
 
     async def _loading_on(self, props: Mapping[str, Any]) -> None:
-        if self.config.loader is not None:
-            await call_all([self.config.loader], True)
+        await self.layer.show_loading(self.config, True)
 
     async def _loading_off(self, props: Mapping[str, Any]) -> None:
-        if self.config.loader is not None:
-            await call_all([self.config.loader], False)
+        await self.layer.show_loading(self.config, False)
 
     async def _mount(self, props: Mapping[str, Any]) -> None:
         await self.layer.singular_gate(self)
@@ -276,7 +272,7 @@ class LoadedApp:
         if self.sandbox is not None:
             self.sandbox.active()
         await self._run_hooks("before_mount")
-        await call_all(_as_list(self.lifecycles.get("mount")), self._app_props(props))
+        await self._own["mount"](self._app_props(props))
         if wrapper is not None and wrapper.getparent() is None:
             self._container("mounted")
         await self._run_hooks("after_mount")
@@ -288,7 +284,7 @@ class LoadedApp:
         async with self.layer.unmounting(self):
             try:
                 await self._run_hooks("before_unmount")
-                await call_all(_as_list(self.lifecycles.get("unmount")), self._app_props(props))
+                await self._own["unmount"](self._app_props(props))
             finally:
                 self._release()
             await self._run_hooks("after_unmount")
@@ -309,10 +305,10 @@ class LoadedApp:
             state.actions_for(self.instance_id).off_global_state_change()
 
     async def _update(self, props: Mapping[str, Any]) -> None:
-        await call_all(_as_list(self.lifecycles.get("update")), self._app_props(props))
+        await self._own["update"](self._app_props(props))
 
     async def _unload(self, props: Mapping[str, Any]) -> None:
-        await call_all(_as_list(self.lifecycles.get("unload")), self._app_props(props))
+        await self._own["unload"](self._app_props(props))
         self.dispose()
 
     def dispose(self) -> None:
@@ -322,6 +318,7 @@ class LoadedApp:
         self.wrapper = None
         self.prototype = None
         self.lifecycles = {}
+        self._own = {}
         self.layer.forget(self)
 
     # -- containers and hooks ---------------------------------------------------------------
@@ -364,9 +361,6 @@ class LoadedApp:
 
     def _public_path(self) -> str:
         return self.imported.asset_public_path if self.imported is not None else "/"
-
-
-_MISSING: Any = object()
 
 
 def _empty(container: Any) -> None:

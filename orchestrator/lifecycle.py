@@ -24,6 +24,7 @@ __all__ = [
     "Lifecycle",
     "Lifecycles",
     "Timeout",
+    "as_lifecycle",
     "call_lifecycle",
     "merge_timeouts",
     "read_lifecycles",
@@ -109,7 +110,7 @@ async def _noop(props: Props) -> None:
     return None
 
 
-def _flatten(value: object, lifecycle: str, owner: str) -> Lifecycle:
+def as_lifecycle(value: object, lifecycle: str, owner: str) -> Lifecycle:
     """One async function running each of ``value``'s callables in order."""
     if value is None:
         return _noop
@@ -188,11 +189,11 @@ def read_lifecycles(
     except (TypeError, ValueError) as exc:
         raise InvalidExportsError(str(exc)) from exc
     return Lifecycles(
-        bootstrap=_flatten(found["bootstrap"], "bootstrap", owner),
-        mount=_flatten(found["mount"], "mount", owner),
-        unmount=_flatten(found["unmount"], "unmount", owner),
-        unload=_flatten(found["unload"], "unload", owner),
-        update=None if found["update"] is None else _flatten(found["update"], "update", owner),
+        bootstrap=as_lifecycle(found["bootstrap"], "bootstrap", owner),
+        mount=as_lifecycle(found["mount"], "mount", owner),
+        unmount=as_lifecycle(found["unmount"], "unmount", owner),
+        unload=as_lifecycle(found["unload"], "unload", owner),
+        update=None if found["update"] is None else as_lifecycle(found["update"], "update", owner),
         timeouts=merged,
     )
 

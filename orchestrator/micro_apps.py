@@ -309,8 +309,7 @@ class MicroApps:
 
     def _loading_function(self, config: MicroAppConfig) -> Callable[[Any], Any]:
         async def load(props: Any) -> dict[str, Any]:
-            if config.loader is not None:
-                await call_all([config.loader], True)
+            await self.show_loading(config, True)
             loaded = self._loaded.get(config.name)
             if loaded is not None:
                 loaded.dispose()
@@ -328,6 +327,11 @@ class MicroApps:
                 raise
 
         return load
+
+    async def show_loading(self, config: MicroAppConfig, loading: bool) -> None:
+        """qiankun's ``loader(loading)`` callback of an app, when it registered one."""
+        if config.loader is not None:
+            await call_all([config.loader], loading)
 
     def _container_getter(self, name: str) -> Callable[[], Any]:
         def container() -> Any:

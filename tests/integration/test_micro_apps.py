@@ -622,3 +622,21 @@ async def test_a_custom_fetch_keeps_the_loaders_limits(server: LoopbackServer) -
         await tab.start(prefetch=False, fetch=fetch)
         assert tab.get_app_status("big") is AppStatus.LOAD_ERROR
         assert "max_bytes 1000" in str(errors[0])
+
+
+async def test_the_apps_loader_callback_shows_loading_around_load_and_mount(
+    tab: Orchestrator, server: LoopbackServer
+) -> None:
+    seen: list[tuple[bool, Any]] = []
+
+    def loading(flag: bool) -> None:
+        seen.append((flag, tab.get_app_status("alpha")))
+
+    tab.register_micro_apps([{**apps(server)[0], "loader": loading}])
+    await tab.start(prefetch=False)
+    await tab.navigate("/alpha")
+    assert seen == [
+        (True, AppStatus.LOADING_SOURCE_CODE),
+        (True, AppStatus.MOUNTING),
+        (False, AppStatus.MOUNTING),
+    ]
