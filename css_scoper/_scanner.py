@@ -16,14 +16,19 @@ _SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
 
 # An escape is a backslash and one character, or up to six hex digits and one whitespace
 # (which belongs to the escape, so a newline there does not end a string).
-_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
+ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
 _IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
-_DOUBLE_QUOTED = re.compile(rf'"(?:[^"\\\n\r\f]|{_ESCAPE})*(?:"|(?=[\n\r\f])|\Z)')
-_SINGLE_QUOTED = re.compile(rf"'(?:[^'\\\n\r\f]|{_ESCAPE})*(?:'|(?=[\n\r\f])|\Z)")
+#: What a string holds between its quotes (shared with the url rewriter).
+DOUBLE_QUOTED_BODY = rf'(?:[^"\\\n\r\f]|{ESCAPE})*'
+SINGLE_QUOTED_BODY = rf"(?:[^'\\\n\r\f]|{ESCAPE})*"
+# a whole string; an unterminated one ends before its newline (a bad string) or at the end
+_DOUBLE_QUOTED = re.compile(rf'"{DOUBLE_QUOTED_BODY}(?:"|(?=[\n\r\f])|\Z)')
+_SINGLE_QUOTED = re.compile(rf"'{SINGLE_QUOTED_BODY}(?:'|(?=[\n\r\f])|\Z)")
+STRING = f"(?:{_DOUBLE_QUOTED.pattern}|{_SINGLE_QUOTED.pattern})"
 
 # After `url(` with no quote: everything up to the closing parenthesis is one token
 # (a url token, or the remnants of a bad one), braces and `/*` included.
-_UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{_ESCAPE})*(?:\)|\Z)")
+_UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{ESCAPE})*(?:\)|\Z)")
 _URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
 

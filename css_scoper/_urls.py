@@ -9,27 +9,22 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from ._scanner import DOUBLE_QUOTED_BODY, SINGLE_QUOTED_BODY, SKIP_BETWEEN_RULES, STRING
+
 # strings (an unterminated one ends at the line's end, as CSS says) and comments are opaque
 _URL_OR_OPAQUE = re.compile(
-    r"""
-      "(?:[^"\\\n\r\f]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]))*(?:"|(?=[\n\r\f])|\Z)
-    | '(?:[^'\\\n\r\f]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]))*(?:'|(?=[\n\r\f])|\Z)
-    | /\*[\s\S]*?(?:\*/|\Z)
-    | (?<![\w\-\\])url\( [ \t\n\r\f]*
-      (?: "(?P<dq>(?:[^"\\\n\r\f]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]))*)"
-        | '(?P<sq>(?:[^'\\\n\r\f]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]))*)'
-        | (?P<raw>[^"'()\\ \t\n\r\f]*)
-      ) [ \t\n\r\f]*\)
-    """,
-    re.IGNORECASE | re.VERBOSE,
+    rf"{STRING}"
+    r"|/\*[\s\S]*?(?:\*/|\Z)"
+    r"|(?<![\w\-\\])url\([ \t\n\r\f]*"
+    rf"""(?:"(?P<dq>{DOUBLE_QUOTED_BODY})"|'(?P<sq>{SINGLE_QUOTED_BODY})'"""
+    r"""|(?P<raw>[^"'()\\ \t\n\r\f]*))[ \t\n\r\f]*\)""",
+    re.IGNORECASE,
 )
 _HAS_URL = re.compile(r"url\(", re.IGNORECASE)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _UNSAFE_UNQUOTED = re.compile(r"[\"'()\\ \t\n\r\f\x00-\x1f\x7f]")
-_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S])"
 _LEADING_STRING = re.compile(
-    r"""(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+"""
-    rf"""("(?:[^"\\\n\r\f]|{_ESCAPE})*"|'(?:[^'\\\n\r\f]|{_ESCAPE})*')"""
+    rf"""{SKIP_BETWEEN_RULES.pattern}("{DOUBLE_QUOTED_BODY}"|'{SINGLE_QUOTED_BODY}')"""
 )
 
 

@@ -6,12 +6,26 @@ qiankun's scoped-CSS scenarios (reference §7.1 C1-C17), and each of its known b
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
+import css_scoper._scope
 from css_scoper import app_prefix, scope_css
 
 P = app_prefix("react15")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _scoper_errors_fail_the_test() -> Iterator[None]:
+    """``scope_css`` swallows internal errors (a page must still mount); here they must fail."""
+
+    def fail(message: str, *args: object) -> None:
+        raise AssertionError(message % args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(css_scoper._scope._log, "exception", fail)
+        yield
 
 
 def scoped(css: str, **kwargs: str) -> str:

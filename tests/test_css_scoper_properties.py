@@ -12,14 +12,30 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import tinycss2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tinycss2 import ast
 
+import css_scoper._scope
 from css_scoper import app_prefix, scope_css
 
 P = app_prefix("app")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _scoper_errors_fail_the_test() -> Iterator[None]:
+    """``scope_css`` swallows internal errors (a page must still mount); here they must fail."""
+
+    def fail(message: str, *args: object) -> None:
+        raise AssertionError(message % args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(css_scoper._scope._log, "exception", fail)
+        yield
+
+
 GROUPING = {
     "media",
     "supports",
