@@ -8,8 +8,7 @@ import codecs
 import hashlib
 import hmac
 import re
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -17,7 +16,7 @@ import httpx
 
 from .errors import EntryLoadError, IntegrityError
 
-__all__ = ["AsyncOnceCache", "FetchHook", "Fetched", "LRUCache", "decode_html", "fetch_bytes"]
+__all__ = ["AsyncOnceCache", "FetchHook", "Fetched", "decode_html", "fetch_bytes"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -248,33 +247,3 @@ class AsyncOnceCache(Generic[K, V]):
             return value
         finally:
             self._running.pop(key, None)
-
-
-class LRUCache(MutableMapping[K, V]):
-    """A mapping that forgets its least recently used items beyond ``maxsize``."""
-
-    def __init__(self, maxsize: int = 512) -> None:
-        if maxsize < 1:
-            raise ValueError(f"LRUCache maxsize must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._data: OrderedDict[K, V] = OrderedDict()
-
-    def __getitem__(self, key: K) -> V:
-        value = self._data[key]
-        self._data.move_to_end(key)
-        return value
-
-    def __setitem__(self, key: K, value: V) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
-
-    def __delitem__(self, key: K) -> None:
-        del self._data[key]
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(list(self._data))
-
-    def __len__(self) -> int:
-        return len(self._data)

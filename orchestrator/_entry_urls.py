@@ -98,7 +98,7 @@ def normalize_url(url: str) -> str:
     if scheme not in _SPECIAL:
         return quote(url, safe=_OPAQUE_SAFE)
     netloc = parts.netloc
-    if scheme in _SPECIAL and netloc:
+    if netloc:
         netloc = _normalize_netloc(netloc, scheme)
     path = parts.path
     if netloc and not path:

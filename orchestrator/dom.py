@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +11,8 @@ from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
+
+from ._lru import LRUCache
 
 __all__ = [
     "DEFAULT_SHELL",
@@ -38,13 +39,12 @@ class SelectorCache:
         if maxsize < 1:
             raise ValueError(f"SelectorCache maxsize must be at least 1, got {maxsize}")
         self.maxsize = maxsize
-        self._compiled: OrderedDict[str, CSSSelector] = OrderedDict()
+        self._compiled: LRUCache[str, CSSSelector] = LRUCache(maxsize)
 
     def get(self, css: str) -> CSSSelector:
         """The compiled selector for ``css``; ``ValueError`` naming it when it is not valid CSS."""
         compiled = self._compiled.get(css)
         if compiled is not None:
-            self._compiled.move_to_end(css)
             return compiled
         if not isinstance(css, str):
             raise TypeError(f"a CSS selector must be a string, got {type(css).__name__}")
@@ -53,8 +53,6 @@ class SelectorCache:
         except SelectorError as error:
             raise ValueError(f"invalid CSS selector {css!r}: {error}") from None
         self._compiled[css] = compiled
-        if len(self._compiled) > self.maxsize:
-            self._compiled.popitem(last=False)
         return compiled
 
     def __len__(self) -> int:

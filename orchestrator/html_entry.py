@@ -29,13 +29,13 @@ from ._entry_fetch import (
     AsyncOnceCache,
     Fetched,
     FetchHook,
-    LRUCache,
     check_integrity,
     decode_html,
     decode_text,
     fetch_bytes,
 )
 from ._entry_urls import default_public_path, is_absolute_http_url
+from ._lru import LRUCache
 from .dom import SelectorCache
 from .errors import EntryLoadError, EntrySyntaxError, IntegrityError
 

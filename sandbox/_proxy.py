@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._base import MISSING, Sandbox, SandboxType
-from ._proxy_base import _PROXY_CLASS_NAMES, SandboxProxy
+from ._proxy_base import SandboxProxy
 from ._window import BROWSER_NAMES, Window
 
 #: Names an app may only mean for the real window (module loaders, dev overlays), as qiankun's.
@@ -52,13 +52,6 @@ class _OverlayProxy(SandboxProxy):
 
     def __contains__(self, name: object) -> bool:
         return name in self._overlay or name in self._globals or name in BROWSER_NAMES
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _PROXY_CLASS_NAMES:
-            raise AttributeError(
-                f"cannot set {name!r} on the window of {self._sandbox.name!r}: it is built in"
-            )
-        self._set(name, value)
 
     def _set(self, name: str, value: Any) -> None:
         sandbox = self._sandbox

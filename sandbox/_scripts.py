@@ -21,7 +21,6 @@ CodeCache = MutableMapping[tuple[str, str], types.CodeType]
 
 _REQUIRED = ("bootstrap", "mount", "unmount")
 _OPTIONAL = ("update", "unload", "timeouts")
-_INJECTED = ("window", "self", "global_this", "document")
 
 
 class ScriptLike(Protocol):
