@@ -9,6 +9,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def mark_seen(future: asyncio.Future[Any]) -> None:
+    """A done callback marking the future's exception as retrieved: for futures that may
+    fail with nobody awaiting them (asyncio would log "exception was never retrieved")."""
+    if not future.cancelled():
+        future.exception()
+
+
 class TaskSet:
     """asyncio keeps only weak references to tasks; this keeps them alive and closes them."""
 

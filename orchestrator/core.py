@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox import Window
 
-from ._tasks import TaskSet
+from ._tasks import TaskSet, mark_seen
 from .dom import Document
 from .events import STATUS_CHANGE, Events
 from .lifecycle import DEFAULT_TIMEOUTS, Timeout, merge_timeouts
@@ -22,7 +22,7 @@ from .navigation import History, Location
 from .parcels import Parcel, Parcels
 from .registry import AppRecord, Registry, parse_registration
 from .reroute import Rerouter
-from .status import AppStatus, build_status_machine
+from .status import AppStatus, StatusMachine
 
 if TYPE_CHECKING:
     import httpx
@@ -68,7 +68,7 @@ class Orchestrator:
         self._trusted_origins = trusted_origins
         self._micro_apps_instance: MicroApps | None = None
         self._error_handlers = ErrorHandlers()
-        self._machine = build_status_machine(self._status_changed)
+        self._machine = StatusMachine(self._status_changed)
         self._registry = Registry(self._machine)
         self._steps = LifecycleSteps(self, self._error_handlers)
         self._parcels = Parcels(self, self._steps, self._machine)
@@ -76,7 +76,7 @@ class Orchestrator:
         self._tasks = TaskSet()
         self._closed = False
         self.history.on_change = self._rerouter.on_navigation_event
-        self.window.intercept_events(_ROUTING_EVENT_TYPES, self._intercepted)
+        self.window.intercept_events(_ROUTING_EVENT_TYPES, self._rerouter.on_navigation_event)
 
     def __repr__(self) -> str:
         return f"<Orchestrator {self.location.href!r} apps={len(self._registry)}>"
@@ -87,9 +87,6 @@ class Orchestrator:
         """``status-change`` is about applications; parcels share the machine silently."""
         if isinstance(model, AppRecord) and self.events.has_receivers(STATUS_CHANGE):
             self.events.send_nowait(STATUS_CHANGE, self, app=model.name, old=old, new=new)
-
-    def _intercepted(self, event: Any) -> None:
-        self._rerouter.on_navigation_event(event)
 
     def _spawn(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
         return self._tasks.spawn(awaitable)
@@ -213,11 +210,11 @@ class Orchestrator:
         """
         if not isinstance(url, str):
             raise TypeError(f"navigate needs a URL string, got {type(url).__name__}")
-        target = self.location.resolve(url)
-        current = Location(self.location.href)
-        destination = Location(target)
-        same_page = (destination.pathname, destination.search) == (current.pathname, current.search)
-        if url.startswith("#") or (same_page and "#" in url):
+        here = self.location
+        destination = here._resolve(url)
+        target = destination.href
+        same_page = (destination.pathname, destination.search) == (here.pathname, here.search)
+        if same_page and "#" in url:
             result = self.history.assign(target, replace=replace)
         elif replace:
             result = self.history.replace_state(None, "", target)
@@ -247,7 +244,7 @@ class Orchestrator:
     def _unload_request(self, app: AppRecord) -> asyncio.Future[None]:
         if app.unload_request is None:
             request: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            request.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+            request.add_done_callback(mark_seen)
             app.unload_request = request
         return app.unload_request
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,10 +166,3 @@ class Events(Namespace):
     async def aclose(self) -> None:
         """Wait for (then cancel, if still running) receivers scheduled by ``send_nowait``."""
         await self._tasks.aclose()
-
-
-def status_pairs(
-    groups: Mapping[AppStatus, Iterable[str]],
-) -> list[tuple[str, AppStatus]]:
-    """Flatten ``{status: names}`` into ``(name, status)`` pairs, keeping group order."""
-    return [(name, status) for status, names in groups.items() for name in names]

@@ -23,6 +23,7 @@ from .lifecycle import (
     call_lifecycle,
     read_lifecycles,
 )
+from .props import app_props
 from .status import AppStatus
 
 if TYPE_CHECKING:
@@ -122,8 +123,6 @@ class LifecycleSteps:
     def props(self, unit: Unit) -> dict[str, Any]:
         if _is_parcel(unit):
             return unit.props()  # type: ignore[attr-defined,no-any-return]
-        from .props import app_props
-
         return app_props(self._orchestrator, unit)  # type: ignore[arg-type]
 
     async def _call(self, unit: Unit, lifecycle: str) -> None:

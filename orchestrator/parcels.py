@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._tasks import TaskSet
+from ._tasks import TaskSet, mark_seen
 from .errors import ParcelStateError
 from .lifecycle import Lifecycles, read_lifecycles
 from .status import AppStatus, StatusMachine, StatusModel
@@ -32,12 +32,6 @@ class ParcelOwner:
     def __init__(self, name: str = "rootParcels") -> None:
         self.name = name
         self.parcels: dict[int, Parcel] = {}
-
-
-def _quiet(future: asyncio.Future[Any]) -> None:
-    """Mark a future's exception as seen: parcel promises nobody awaits must not warn."""
-    if not future.cancelled():
-        future.exception()
 
 
 class Parcel(StatusModel):
@@ -75,9 +69,9 @@ class Parcel(StatusModel):
             self.mount_promise,
             self.unmount_promise,
         ):
-            future.add_done_callback(_quiet)
+            future.add_done_callback(mark_seen)
         source = config(self.props()) if is_loader else config  # type: ignore[operator]
-        self._task = parcels._start(self._first_mount(source))
+        parcels.tasks.spawn(self._first_mount(source))
 
     @staticmethod
     def _name_of(config: object) -> str | None:
@@ -195,10 +189,7 @@ class Parcels:
         self.root = ParcelOwner()
         self.machine = machine
         self._count = 0
-        self._tasks = TaskSet()
-
-    def _start(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
-        return self._tasks.spawn(coroutine)
+        self.tasks = TaskSet()
 
     def mount_parcel(self, owner: Any, config: object, props: Mapping[str, Any] | None) -> Parcel:
         """Validate now, then load, bootstrap and mount in the background."""
@@ -219,4 +210,4 @@ class Parcels:
         return functools.partial(self.mount_parcel, owner)
 
     async def aclose(self) -> None:
-        await self._tasks.aclose()
+        await self.tasks.aclose()

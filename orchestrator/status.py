@@ -14,7 +14,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-__all__ = ["TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel", "build_status_machine"]
+__all__ = ["TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel"]
 
 
 class AppStatus(StrEnum):
@@ -121,8 +121,3 @@ class StatusMachine:
             raise MachineError(f"Can't trigger event {trigger} from state {old.value}!")
         model.status = new
         self.on_change(model, old, new)
-
-
-def build_status_machine(on_change: Callable[[Any, AppStatus, AppStatus], None]) -> StatusMachine:
-    """One machine for many models; ``on_change(model, old, new)`` runs after every move."""
-    return StatusMachine(on_change)

@@ -19,7 +19,7 @@ from orchestrator.lifecycle import (
     merge_timeouts,
     read_lifecycles,
 )
-from orchestrator.status import TRANSITIONS, AppStatus, StatusModel, build_status_machine
+from orchestrator.status import TRANSITIONS, AppStatus, StatusMachine, StatusModel
 
 S = AppStatus
 
@@ -47,7 +47,7 @@ def test_every_status_is_reachable_and_skip_is_left_only_by_unload() -> None:
 
 def test_illegal_transitions_raise_and_legal_ones_signal() -> None:
     seen: list[tuple[AppStatus, AppStatus]] = []
-    machine = build_status_machine(lambda model, old, new: seen.append((old, new)))
+    machine = StatusMachine(lambda model, old, new: seen.append((old, new)))
     model = _Model()
     machine.attach(model, S.NOT_LOADED)
     with pytest.raises(MachineError):

@@ -44,8 +44,11 @@ async def test_two_tabs_route_independently() -> None:
             await tab.start()
         assert one.get_mounted_apps() == ["a"]
         assert two.get_mounted_apps() == ["b"]
-        await one.navigate("/b")
+        assert await one.navigate("/a/x") == ["a"]
+        assert one.location.pathname == "/a/x"
         assert two.location.pathname == "/b" and two.get_mounted_apps() == ["b"]
+        assert await two.navigate("/a") == ["a"]
+        assert one.location.pathname == "/a/x" and one.get_mounted_apps() == ["a"]
 
 
 async def test_props_custom_then_builtins_fresh_each_call() -> None:
