@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
+from ._tasks import TaskSet
 from .config import ComposeConfig
 
 if TYPE_CHECKING:
@@ -226,7 +227,7 @@ class ComposeApp:
         self._loader = loader
         self._owns_loader = loader is None
         self.sessions = SessionStore(max_sessions=max_sessions, ttl=session_ttl, clock=clock)
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -336,21 +337,15 @@ class ComposeApp:
 
     async def _compose_in(self, session: _Session, url: str, path: str) -> tuple[int, str]:
         orchestrator = session.orchestrator
+        new = orchestrator is None
         if orchestrator is None:
             orchestrator = await self._factory(self._shared_loader(), url, session.record_error)
             session.orchestrator = orchestrator
-            active = orchestrator.check_activity_functions(url)
-            mounted = orchestrator.get_mounted_apps()
-        else:
-            active = orchestrator.check_activity_functions(url)
-            if not self._exists(active, path):
-                return 404, _not_found(path)
-            mounted = await orchestrator.navigate(url)
+        active = orchestrator.check_activity_functions(url)
         if not self._exists(active, path):
-            return 404, _not_found(path)
-        stands_in = path in self._shell_routes or any(
-            name not in self._layout_apps for name in mounted
-        )
+            return 404, _not_found(path)  # checked first: a 404 does not move the session
+        mounted = orchestrator.get_mounted_apps() if new else await orchestrator.navigate(url)
+        stands_in = self._exists(mounted, path)
         broken = [name for name in active if orchestrator.get_app_status(name) in _BROKEN]
         if broken and not stands_in:
             return 502, _bad_gateway(broken, session.errors, self._entries)
@@ -367,9 +362,7 @@ class ComposeApp:
         return self._loader
 
     def _close_later(self, session: _Session) -> None:
-        task = asyncio.create_task(self._close_session(session))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._closing.spawn(self._close_session(session))
 
     @staticmethod
     async def _close_session(session: _Session) -> None:
