@@ -325,39 +325,20 @@ class _State:
                 node, _comment(f" nomodule script {src or 'js file'} ignored by import-html-entry ")
             )
             return
-        is_entry = "entry" in attrs
-        is_async = "async" in attrs
-        crossorigin = attrs.get("crossorigin")
-        if crossorigin is not None:
-            crossorigin = crossorigin.strip().lower() or "anonymous"
         if src is None:
             content = node.text or ""
             _replace(node, _comment(_INLINE_SCRIPT))
             if _is_blank_code(content, is_python):
-                if is_entry:
+                if "entry" in attrs:
                     raise EntrySyntaxError(self.where, "the entry script is an empty inline script")
                 return
-            placeholder = None
         else:
             content = None
-            cors = crossorigin == "use-credentials"
-            placeholder = (
-                f" {'cors' if cors else ''} {'async' if is_async else ''} script {src}{_SUFFIX}"
-            )
-        script = Script(
-            src=src,
-            content=content,
-            type=declared,
-            is_python=is_python,
-            is_async=is_async,
-            is_module=is_module,
-            crossorigin=crossorigin,
-            integrity=attrs.get("integrity"),
-            is_entry=is_entry,
-            attrs=MappingProxyType(attrs),
-        )
-        if placeholder is not None:
-            _replace(node, _comment(placeholder))
+        script = _make_script(attrs, src, content)
+        if src is not None:
+            cors = "cors" if script.crossorigin == "use-credentials" else ""
+            is_async = "async" if script.is_async else ""
+            _replace(node, _comment(f" {cors} {is_async} script {src}{_SUFFIX}"))
         self._add_script(script)
 
     def _add_script(self, script: Script) -> None:
@@ -386,20 +367,11 @@ class _State:
         text = item.strip()
         if text.startswith("<"):
             node = lxml.html.fragment_fromstring(text)
-            kind = (node.get("type") or "").strip().lower()
-            raw_src = (node.get("src") or "").strip()
-            script = Script(
-                src=self._config_url(raw_src) if raw_src else None,
-                content=None if raw_src else node.text or "",
-                type=node.get("type"),
-                is_python=kind in _PYTHON_TYPES,
-                is_async=node.get("async") is not None,
-                is_module=kind == "module",
-                crossorigin=node.get("crossorigin"),
-                integrity=node.get("integrity"),
-                is_entry=False,
-                attrs=_attrs(node),
-            )
+            attrs: dict[str, str] = dict(node.attrib)
+            attrs.pop("entry", None)  # in a config entry the last script is the entry
+            raw_src = attrs.get("src", "").strip()
+            src = self._config_url(raw_src) if raw_src else None
+            script = _make_script(attrs, src, None if src else node.text or "")
             self.scripts.append(script)
             return _comment(
                 _INLINE_SCRIPT if script.src is None else f"   script {script.src}{_SUFFIX}"
@@ -427,6 +399,27 @@ def _parse_document(html: str, parser: etree.HTMLParser) -> etree._Element:
         return lxml.html.document_fromstring(html, parser=parser)
     except etree.ParserError:
         return lxml.html.document_fromstring("<html><body></body></html>", parser=parser)
+
+
+def _make_script(attrs: dict[str, str], src: str | None, content: str | None) -> Script:
+    """A ``Script`` from a ``<script>``'s attributes, for page and config entries alike."""
+    declared = attrs.get("type")
+    kind = declared.strip().lower() if declared else ""
+    crossorigin = attrs.get("crossorigin")
+    if crossorigin is not None:
+        crossorigin = crossorigin.strip().lower() or "anonymous"
+    return Script(
+        src=src,
+        content=content,
+        type=declared,
+        is_python=kind in _PYTHON_TYPES,
+        is_async="async" in attrs,
+        is_module=kind == "module",
+        crossorigin=crossorigin,
+        integrity=attrs.get("integrity"),
+        is_entry="entry" in attrs,
+        attrs=MappingProxyType(attrs),
+    )
 
 
 def _is_blank_code(code: str, is_python: bool) -> bool:

@@ -121,3 +121,17 @@ async def test_control_characters_in_css_do_not_break_embedding(server: Loopback
         entry = await loader.import_entry({"styles": [server.url_for("ctl.css")]})
         html = render(await entry.embedded_fragment())
     assert "a{b:c}</style>" in html
+
+
+async def test_config_script_tags_read_like_page_script_tags() -> None:
+    page = '<script src="http://a.test/x.js" crossorigin async entry></script>'
+    async with EntryLoader(fetch=lambda url: _page(page)) as loader:
+        from_page = (await loader.import_entry("http://a.test/index.html")).scripts[0]
+        from_config = (await loader.import_entry({"scripts": [page], "html": ""})).scripts[0]
+    assert from_page.crossorigin == from_config.crossorigin == "anonymous"
+    assert from_page.is_async and from_config.is_async
+    assert from_page.is_entry and not from_config.is_entry  # a config entry's last script is
+
+
+async def _page(html: str) -> str:
+    return f"<html><body>{html}</body></html>"
