@@ -91,8 +91,12 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(output)
 
 
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def normalize_url(url: str) -> str:
     """Scheme and host lower-cased, default port dropped, unsafe characters percent-encoded."""
+    url = url.strip(_C0_AND_SPACE)  # as the URL parser drops them
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _SPECIAL:

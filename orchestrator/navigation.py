@@ -11,27 +11,17 @@ import inspect
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from sandbox import Event
 
+from ._entry_urls import normalize_url
+
 __all__ = ["History", "Location", "NavigationResult", "OnChange", "normalize_url"]
+
 
 OnChange: TypeAlias = Callable[[Event], "Awaitable[Any] | Any"]
 """Called once per event a browser would fire; may return an awaitable to resolve to."""
-
-_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE = _PATH_SAFE + "?"
-_FRAGMENT_SAFE = _QUERY_SAFE + "#[]{}|\\^`"
-
-
-def _encode(text: str, safe: str) -> str:
-    """Percent-encode what a browser would (spaces, quotes, angle brackets, non-ASCII)."""
-    if text.isascii() and text.isprintable() and not any(c in text for c in ' "<>`'):
-        return text
-    return quote(text, safe=safe)
-
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
@@ -49,31 +39,24 @@ class _Parts:
 def _parse(url: str) -> _Parts:
     """Split and normalise an absolute URL as ``new URL(url)`` would, keeping a bare ``?``/``#``."""
     url = url.strip()
-    parts = urlsplit(url)
-    if not parts.scheme:
+    if not urlsplit(url).scheme:
         raise ValueError(f"not an absolute URL: {url!r} (give a scheme, e.g. 'http://localhost/')")
-    scheme = parts.scheme.lower()
+    url = normalize_url(url)  # the importer's WHATWG-style normalisation: one for the project
+    parts = urlsplit(url)
+    scheme = parts.scheme
     hierarchical = bool(parts.netloc) or url[len(scheme) + 1 :].startswith("//")
     try:
         hostname = (parts.hostname or "").lower()
         port = "" if parts.port is None else str(parts.port)
     except ValueError as error:
         raise ValueError(f"invalid host or port in URL {url!r}: {error}") from None
-    if port == _DEFAULT_PORTS.get(scheme):
-        port = ""
     shown_hostname = f"[{hostname}]" if ":" in hostname else hostname
     host = f"{shown_hostname}:{port}" if port else shown_hostname
-    path = parts.path
-    if hierarchical:
-        if not path:
-            path = "/"
-        elif "/." in path:
-            path = urlsplit(urljoin("http://h/", path)).path
-    path = _encode(path, _PATH_SAFE)
+    path = parts.path or ("/" if hierarchical else "")
     before_hash, has_hash, _ = url.partition("#")
     has_query = "?" in before_hash
-    query = _encode(parts.query, _QUERY_SAFE) if has_query else ""
-    fragment = _encode(parts.fragment, _FRAGMENT_SAFE) if has_hash else ""
+    query = parts.query if has_query else ""
+    fragment = parts.fragment if has_hash else ""
     protocol = scheme + ":"
     href = protocol + ("//" + host if hierarchical else "") + path
     if has_query:
@@ -94,11 +77,6 @@ def _parse(url: str) -> _Parts:
 
 
 _SPECIAL_SCHEMES = frozenset({"http:", "https:", "ws:", "wss:", "ftp:", "file:"})
-
-
-def normalize_url(url: str) -> str:
-    """An absolute URL as ``location.href`` would show it (``http://localhost`` -> ``.../``)."""
-    return _parse(url).href
 
 
 def _without_fragment(href: str) -> str:
