@@ -192,12 +192,9 @@ class Registry:
         return [app.name for app in self._apps.values() if app.status is mounted]
 
     def app_changes(
-        self, location: Any, on_activity_error: Callable[[AppRecord, Exception], None]
+        self, location: Any, is_active: Callable[[AppRecord, Any], bool]
     ) -> AppChanges:
-        """single-spa's ``getAppChanges``: one activity check per app, then a status switch.
-
-        An activity function that raises counts as inactive; ``on_activity_error`` breaks the app.
-        """
+        """single-spa's ``getAppChanges``: one activity check per app, then a status switch."""
         changes = AppChanges()
         unload, unmount, load, mount = (
             changes.to_unload,
@@ -211,11 +208,7 @@ class Registry:
         for app in self._apps.values():
             if app.status is broken:
                 continue
-            try:
-                active = bool(app.active_when(location))
-            except Exception as exc:
-                on_activity_error(app, exc)
-                active = False
+            active = is_active(app, location)
             status = app.status
             if status is mounted:
                 if not active:

@@ -96,12 +96,9 @@ class Rerouter:
         try:
             return bool(app.active_when(location))
         except Exception as exc:
-            self._activity_failed(app, exc)
+            if app.status is not S.SKIP_BECAUSE_BROKEN:
+                self._steps.fail(app, exc, S.SKIP_BECAUSE_BROKEN)
             return False
-
-    def _activity_failed(self, app: AppRecord, exc: Exception) -> None:
-        if app.status is not S.SKIP_BECAUSE_BROKEN:
-            self._steps.fail(app, exc, S.SKIP_BECAUSE_BROKEN)
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -112,7 +109,7 @@ class Rerouter:
             self._waiting.append((future, original_event))
             return future
         events = [] if original_event is None else [original_event]
-        return self._begin([], events, original_event, silent=False)
+        return self._begin([], events, original_event)
 
     def inside_reroute(self) -> bool:
         """Whether the caller runs inside one of this rerouter's reroutes (in a lifecycle)."""
@@ -133,11 +130,11 @@ class Rerouter:
         return self.reroute(event)
 
     def _begin(
-        self, pending: Pending, listener_events: list[Any], original_event: Any, *, silent: bool
+        self, pending: Pending, listener_events: list[Any], original_event: Any
     ) -> asyncio.Future[list[str]]:
         """The synchronous prologue: app changes and URLs now, the work in a task."""
         location = self._orchestrator.location
-        changes = self._registry.app_changes(location, self._activity_failed)
+        changes = self._registry.app_changes(location, self.is_active)
         old_url, self.current_url = self.current_url, location.href
         coroutine: Coroutine[Any, Any, list[str]]
         if not self.started:
@@ -146,9 +143,7 @@ class Rerouter:
             coroutine = self._load_only(changes, pending, browser_events)
         else:
             self.underway = True
-            coroutine = self._perform(
-                changes, old_url, pending, listener_events, original_event, silent
-            )
+            coroutine = self._perform(changes, old_url, pending, listener_events, original_event)
         return self._tasks.spawn(coroutine)
 
     # -- before start -----------------------------------------------------------------------
@@ -172,13 +167,12 @@ class Rerouter:
         pending: Pending,
         listener_events: list[Any],
         original_event: Any,
-        silent: bool,
     ) -> list[str]:
         _CURRENT.set(self)
         try:
             try:
                 await self._apply(
-                    changes, old_url, pending, listener_events, original_event, silent
+                    changes, old_url, pending, listener_events, original_event, silent=False
                 )
             finally:
                 self.underway = False
@@ -203,7 +197,7 @@ class Rerouter:
         waiting, self._waiting = self._waiting, []
         futures = [future for future, _ in waiting]
         events = [event for _, event in waiting if event is not None]
-        return self._begin(futures, events, None, silent=False)
+        return self._begin(futures, events, None)
 
     def _detail(
         self, changes: AppChanges, old_url: str, original_event: Any, *, before: bool
@@ -242,7 +236,7 @@ class Rerouter:
                 self._absorb_same_navigation(pending)
                 self._revert_url(old_url)
                 self.current_url = orchestrator.location.href
-                changes = self._registry.app_changes(orchestrator.location, self._activity_failed)
+                changes = self._registry.app_changes(orchestrator.location, self.is_active)
                 await self._apply(changes, old_url, pending, [], None, silent=True)
                 return
 
