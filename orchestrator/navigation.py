@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from sandbox import Event
 
 from ._entry_urls import normalize_url
+from ._tasks import TaskSet
 
 __all__ = ["History", "Location", "NavigationResult", "OnChange", "normalize_url"]
 
@@ -104,7 +105,7 @@ class NavigationResult:
         self,
         events: Sequence[Event] = (),
         awaitables: Sequence[Awaitable[Any]] = (),
-        keep: set[asyncio.Future[Any]] | None = None,
+        keep: TaskSet | None = None,
     ) -> None:
         self.events: tuple[Event, ...] = tuple(events)
         """The events ``on_change`` was called with, in order."""
@@ -120,11 +121,12 @@ class NavigationResult:
         """Turn awaitables into futures; ``keep`` holds them so none is collected mid-flight."""
         started: list[Awaitable[Any]] = []
         for awaitable in self._pending:
-            future = asyncio.ensure_future(awaitable)
-            if self._keep is not None and not future.done():
-                self._keep.add(future)
-                future.add_done_callback(self._keep.discard)
-            started.append(future)
+            if isinstance(awaitable, asyncio.Future):
+                started.append(awaitable)
+            elif self._keep is not None:
+                started.append(self._keep.spawn(awaitable))
+            else:
+                started.append(asyncio.ensure_future(awaitable))
         self._pending = started
 
     @property
@@ -299,7 +301,7 @@ class History:
         """Set by the orchestrator; called with each event the browser would fire for a change."""
         self._entries: list[_Entry] = [_Entry(location._parts, None)]
         self._index = 0
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet()
         location._history = self
 
     @property
