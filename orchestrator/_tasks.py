@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+logger = logging.getLogger("orchestrator")
 
 
 def mark_seen(future: asyncio.Future[Any]) -> None:
@@ -31,6 +34,33 @@ class TaskSet:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def call(self, callback: Callable[..., Any], *args: Any, what: str) -> None:
+        """Call a sync or async callback whose failure must not stop its caller: an exception
+        is logged naming ``what``; a coroutine runs as a task (and is logged if it fails)."""
+        try:
+            result = callback(*args)
+        except Exception:
+            logger.exception("%s raised", what)
+            return
+        if not inspect.isawaitable(result):
+            return
+        awaitable = result
+
+        async def run() -> None:
+            try:
+                await awaitable
+            except Exception:
+                logger.exception("%s raised", what)
+
+        coroutine = run()
+        try:
+            self.spawn(coroutine)
+        except RuntimeError:
+            coroutine.close()
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            logger.warning("%s is async but no event loop is running; not run", what)
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -5,6 +5,7 @@ Receivers are connected strongly by default (users pass lambdas) and may be sync
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterable
@@ -139,29 +140,10 @@ class Events(Namespace):
         if signal is None or not signal.receivers:
             return
         for receiver in self._in_connection_order(signal, sender):
-            try:
-                result = receiver(sender, **kwargs)
-            except Exception:
-                logger.exception("receiver %r of %r raised", receiver, name)
-                continue
-            if inspect.isawaitable(result):
-                self._schedule(result, name, receiver)
-
-    def _schedule(self, awaitable: Any, name: str, receiver: Any) -> None:
-        async def _run() -> None:
-            try:
-                await awaitable
-            except Exception:
-                logger.exception("receiver %r of %r raised", receiver, name)
-
-        coroutine = _run()
-        try:
-            self._tasks.spawn(coroutine)
-        except RuntimeError:
-            coroutine.close()
-            if inspect.iscoroutine(awaitable):
-                awaitable.close()
-            logger.error("async receiver %r of %r needs a running loop", receiver, name)
+            self._tasks.call(
+                functools.partial(receiver, sender, **kwargs),
+                what=f"receiver {receiver!r} of {name!r}",
+            )
 
     async def aclose(self) -> None:
         """Wait for (then cancel, if still running) receivers scheduled by ``send_nowait``."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
-import inspect
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -206,33 +205,7 @@ class GlobalState:
         state: dict[str, Any],
         prev: dict[str, Any],
     ) -> None:
-        try:
-            result = callback(state, prev)
-        except Exception:
-            logger.exception("global state listener of '%s' raised", state_id)
-            return
-        if inspect.isawaitable(result):
-            self._schedule(state_id, result)
-
-    def _schedule(self, state_id: str, awaitable: Awaitable[Any]) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            if inspect.iscoroutine(awaitable):
-                awaitable.close()
-            logger.warning(
-                "global state listener of '%s' is async but no event loop is running; not run",
-                state_id,
-            )
-            return
-
-        async def run() -> None:
-            try:
-                await awaitable
-            except Exception:
-                logger.exception("global state listener of '%s' raised", state_id)
-
-        self._tasks.spawn(run())
+        self._tasks.call(callback, state, prev, what=f"global state listener of '{state_id}'")
 
     async def drain(self) -> None:
         """Wait for the async listeners scheduled so far (handy in tests and on shutdown)."""
