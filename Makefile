@@ -20,9 +20,12 @@ install: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+# Lint, format, types and the layers of DESIGN.md §1 (import-linter contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check $(PACKAGES) tests demo apps
+	$(VENV)/bin/ruff format --check $(PACKAGES) tests demo apps
 	$(VENV)/bin/mypy $(PACKAGES)
+	$(VENV)/bin/lint-imports
 
 test: install chromium lint
 	$(VENV)/bin/pytest -q

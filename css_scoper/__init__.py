@@ -6,6 +6,7 @@ qiankun's scoped CSS done on the CSS grammar instead of regexes over whole rules
 from css_scoper._cache import CacheInfo, ScopedCSSCache
 from css_scoper._cli import main, scope_css_command
 from css_scoper._scope import GROUPING_AT_RULES, app_prefix, scope_css
+from css_scoper._urls import rewrite_urls
 
 __all__ = [
     "GROUPING_AT_RULES",
@@ -13,6 +14,7 @@ __all__ = [
     "ScopedCSSCache",
     "app_prefix",
     "main",
+    "rewrite_urls",
     "scope_css",
     "scope_css_command",
 ]

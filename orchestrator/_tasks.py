@@ -1,15 +1,34 @@
-"""Background tasks owned by one object: referenced until done, cancelled when it closes."""
+"""Background tasks owned by one object (referenced until done, cancelled when it closes), and
+the one way to call a callback that may be sync or async."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 logger = logging.getLogger("orchestrator")
+
+
+async def maybe_await(value: Awaitable[T] | T) -> T:
+    """``value`` itself, or what it resolves to when it is awaitable (sync-or-async results)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def call_maybe_async(function: Callable[..., Any], *args: Any) -> Any:
+    """Call a sync or async callable and wait for its result: the one home of that idiom."""
+    return await maybe_await(function(*args))
+
+
+async def call_in_order(functions: Iterable[Callable[..., Any]], *args: Any) -> None:
+    """Call sync or async functions one after the other, each finishing before the next."""
+    for function in functions:
+        await call_maybe_async(function, *args)
 
 
 def mark_seen(future: asyncio.Future[Any]) -> None:

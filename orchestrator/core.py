@@ -1,15 +1,17 @@
-"""``Orchestrator``: one headless browser tab with its registry, statuses and reroutes.
+"""``Tab``: the engine's facade, one headless browser tab with its registry, statuses, reroutes.
 
-No state is global: every orchestrator owns its window, document, URL, apps and signals, so two
-of them never see each other. The qiankun layer (``MicroApps``) is created on first use.
+No state is global: every tab owns its window, document, URL, apps and signals, so two of them
+never see each other. The facade wires the engine's parts together, giving each the narrow things
+it needs (a clock, a mounter, an error reporter); app layers (qiankun's ``MicroApps``, later
+Garfish) sit on top and join through ``add_layer``, so the engine never imports them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from sandbox import Window
 
@@ -20,6 +22,7 @@ from .lifecycle import DEFAULT_TIMEOUTS, Timeout, merge_timeouts
 from .lifecycle_steps import ErrorHandler, ErrorHandlers, LifecycleSteps
 from .navigation import History, Location
 from .parcels import Parcel, Parcels
+from .props import AppProps
 from .registry import AppRecord, Registry, parse_registration
 from .reroute import Rerouter
 from .status import AppStatus, StatusMachine
@@ -29,9 +32,8 @@ if TYPE_CHECKING:
 
     from .global_state import GlobalState, GlobalStateActions
     from .html_entry import EntryLoader
-    from .micro_apps import MicroApps  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Orchestrator"]
+__all__ = ["Layer", "Tab"]
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -39,9 +41,23 @@ S = AppStatus
 _ROUTING_EVENT_TYPES = ("popstate", "hashchange")
 
 
-class Orchestrator:
-    """One headless tab: ``window``, ``document``, ``location``, ``history`` and the single-spa
-    API (``register_application``, ``start``, ``navigate``, …) plus the qiankun layer."""
+class Layer(Protocol):
+    """An app layer on a tab (qiankun's ``MicroApps``): the ``start`` options it takes, what it
+    does when the tab starts, and what it releases when the tab closes."""
+
+    start_options: frozenset[str]
+
+    async def configure(self, options: dict[str, Any]) -> None:
+        """Take the ``start`` options named in ``start_options`` (called by every ``start``)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Tab:
+    """One headless tab: ``window``, ``document``, ``location``, ``history`` and single-spa's
+    API (``register_application``, ``start``, ``navigate``, …); app layers join with
+    ``add_layer``."""
 
     def __init__(
         self,
@@ -51,7 +67,7 @@ class Orchestrator:
         loader: EntryLoader | None = None,
         timeouts: Mapping[str, Any] | None = None,
         client: httpx.AsyncClient | None = None,
-        trusted_origins: Any = None,
+        trusted_origins: Iterable[str] | None = None,
     ) -> None:
         self.timeouts: dict[str, Timeout] = merge_timeouts(DEFAULT_TIMEOUTS, timeouts)
         self.document = Document(
@@ -66,20 +82,43 @@ class Orchestrator:
         self._owns_loader = False
         self._client = client
         self._trusted_origins = trusted_origins
-        self._micro_apps_instance: MicroApps | None = None
+        self._layers: list[Layer] = []
         self._error_handlers = ErrorHandlers()
         self._machine = StatusMachine(self._status_changed)
         self._registry = Registry(self._machine)
-        self._steps = LifecycleSteps(self, self._error_handlers)
+        self._app_props = AppProps(
+            self,
+            self.document,
+            self.location,
+            mounter_for=lambda app: self._parcels.mounter_for(app),
+            global_state=lambda: self.global_state,
+        )
+        self._steps = LifecycleSteps(
+            sender=self,
+            events=self.events,
+            errors=self._error_handlers,
+            app_props=self._app_props,
+            clock=self._registry.clock,
+            timeouts=self.timeouts,
+            on_app_unmounted=self._forget_global_state,
+        )
         self._parcels = Parcels(self, self._steps, self._machine)
-        self._rerouter = Rerouter(self, self._registry, self._steps)
+        self._rerouter = Rerouter(
+            sender=self,
+            events=self.events,
+            registry=self._registry,
+            steps=self._steps,
+            location=self.location,
+            history=self.history,
+            window=self.window,
+        )
         self._tasks = TaskSet()
         self._closed = False
         self.history.on_change = self._rerouter.on_navigation_event
         self.window.intercept_events(_ROUTING_EVENT_TYPES, self._rerouter.on_navigation_event)
 
     def __repr__(self) -> str:
-        return f"<Orchestrator {self.location.href!r} apps={len(self._registry)}>"
+        return f"<{type(self).__name__} {self.location.href!r} apps={len(self._registry)}>"
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -88,8 +127,22 @@ class Orchestrator:
         if isinstance(model, AppRecord) and self.events.has_receivers(STATUS_CHANGE):
             self.events.send_nowait(STATUS_CHANGE, self, app=model.name, old=old, new=new)
 
-    def _spawn(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+    def _forget_global_state(self, name: str) -> None:
+        """An unmounted app stops hearing global-state changes (qiankun)."""
+        if self.global_state is not None:
+            self.global_state.actions_for(name).off_global_state_change()
+
+    def spawn(self, awaitable: Awaitable[T]) -> asyncio.Future[T]:
+        """Run ``awaitable`` as a task owned by this tab: cancelled (and awaited) by ``aclose``."""
         return self._tasks.spawn(awaitable)
+
+    def add_layer(self, layer: Layer) -> None:
+        """Join an app layer to this tab: ``start`` hands it its options, ``aclose`` closes it."""
+        claimed = {option for other in self._layers for option in other.start_options}
+        clash = sorted(claimed & layer.start_options)
+        if clash:
+            raise ValueError(f"start option(s) {', '.join(clash)} already belong to another layer")
+        self._layers.append(layer)
 
     @property
     def loader(self) -> EntryLoader:
@@ -113,14 +166,14 @@ class Orchestrator:
         await self._tasks.aclose()
         await self._rerouter.aclose()
         await self._parcels.aclose()
-        if self._micro_apps_instance is not None:
-            await self._micro_apps_instance.aclose()
+        for layer in reversed(self._layers):
+            await layer.aclose()
         await self.events.aclose()
         self.window.cancel_timers()
         if self._owns_loader and self._loader is not None:
             await self._loader.aclose()
 
-    async def __aenter__(self) -> Orchestrator:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -147,7 +200,7 @@ class Orchestrator:
         An unknown name raises at once; the work starts now, await the result to wait for it.
         """
         self._registry.get(name, "unregister")
-        return self._spawn(self._unregister(name))
+        return self.spawn(self._unregister(name))
 
     async def _unregister(self, name: str) -> None:
         await self._unload_now(name, remount=False)
@@ -185,9 +238,16 @@ class Orchestrator:
     # -- routing ----------------------------------------------------------------------------
 
     async def start(self, *, url_reroute_only: bool = True, **options: Any) -> list[str]:
-        """Allow bootstraps and mounts; returns when the first reroute has finished."""
-        if options or self._micro_apps_instance is not None:
-            await self._micro_apps.configure(options)
+        """Allow bootstraps and mounts; returns when the first reroute has finished.
+
+        Options other than ``url_reroute_only`` belong to the app layers (each takes its own);
+        one that no layer takes raises ``TypeError`` naming it.
+        """
+        unknown = set(options) - {name for layer in self._layers for name in layer.start_options}
+        if unknown:
+            raise TypeError(f"start(): unknown option(s) {', '.join(map(repr, sorted(unknown)))}")
+        for layer in self._layers:
+            await layer.configure({k: v for k, v in options.items() if k in layer.start_options})
         self._rerouter.url_reroute_only = url_reroute_only
         self._rerouter.started = True
         return await self._rerouter.reroute()
@@ -238,8 +298,8 @@ class Orchestrator:
         ``wait_for_unmount`` once a reroute unmounts it. A bad name raises at once."""
         app = self._registry.get(name, "unload")
         if wait_for_unmount:
-            return self._spawn(asyncio.shield(self._unload_request(app)))
-        return self._spawn(self._unload_now(name, remount=True))
+            return self.spawn(asyncio.shield(self._unload_request(app)))
+        return self.spawn(self._unload_now(name, remount=True))
 
     def _unload_request(self, app: AppRecord) -> asyncio.Future[None]:
         if app.unload_request is None:
@@ -268,7 +328,7 @@ class Orchestrator:
 
     def _reroute_soon(self) -> None:
         if not self._closed:
-            self._spawn(self._rerouter.reroute())
+            self.spawn(self._rerouter.reroute())
 
     # -- parcels ----------------------------------------------------------------------------
 
@@ -285,34 +345,3 @@ class Orchestrator:
 
             self.global_state = GlobalState()
         return self.global_state.init(state)
-
-    # -- qiankun layer ----------------------------------------------------------------------
-
-    @property
-    def _micro_apps(self) -> MicroApps:
-        if self._micro_apps_instance is None:
-            from .micro_apps import MicroApps  # type: ignore[import-not-found,unused-ignore]
-
-            self._micro_apps_instance = MicroApps(self)
-        return self._micro_apps_instance
-
-    def register_micro_apps(self, apps: Any, hooks: Any = None) -> None:
-        self._micro_apps.register_micro_apps(apps, hooks)
-
-    async def load_micro_app(self, app: Any, configuration: Any = None, hooks: Any = None) -> Any:
-        return await self._micro_apps.load_micro_app(app, configuration, hooks)
-
-    async def prefetch_apps(self, apps: Any) -> Any:
-        return await self._micro_apps.prefetch_apps(apps)
-
-    def set_default_mount_app(self, url: str) -> Any:
-        return self._micro_apps.set_default_mount_app(url)
-
-    def run_after_first_mounted(self, fn: Callable[..., Any]) -> Any:
-        return self._micro_apps.run_after_first_mounted(fn)
-
-    def add_global_uncaught_error_handler(self, fn: Callable[..., Any]) -> Any:
-        return self._micro_apps.add_global_uncaught_error_handler(fn)
-
-    def remove_global_uncaught_error_handler(self, fn: Callable[..., Any]) -> bool:
-        return bool(self._micro_apps.remove_global_uncaught_error_handler(fn))

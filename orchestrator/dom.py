@@ -7,12 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import lxml.html
-from cssselect import SelectorError
 from lxml import etree
-from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
-from ._lru import LRUCache
+from ._selectors import SelectorCache
 
 __all__ = [
     "DEFAULT_SHELL",
@@ -30,38 +28,6 @@ _HAS_DOCTYPE = re.compile(r"\ufeff?\s*(?:<!--.*?-->\s*)*<!doctype", re.IGNORECAS
 """libxml2 invents an HTML 4 doctype when the shell has none; we keep only a real one."""
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*\?>")
 """An XHTML prolog means nothing to an HTML parser (and lxml refuses one in a str)."""
-
-
-class SelectorCache:
-    """Compiled CSS selectors, least recently used dropped first (compiling costs the most)."""
-
-    def __init__(self, maxsize: int = 256) -> None:
-        if maxsize < 1:
-            raise ValueError(f"SelectorCache maxsize must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._compiled: LRUCache[str, CSSSelector] = LRUCache(maxsize)
-
-    def get(self, css: str) -> CSSSelector:
-        """The compiled selector for ``css``; ``ValueError`` naming it when it is not valid CSS."""
-        compiled = self._compiled.get(css)
-        if compiled is not None:
-            return compiled
-        if not isinstance(css, str):
-            raise TypeError(f"a CSS selector must be a string, got {type(css).__name__}")
-        try:
-            compiled = CSSSelector(css, translator="html")
-        except SelectorError as error:
-            raise ValueError(f"invalid CSS selector {css!r}: {error}") from None
-        self._compiled[css] = compiled
-        return compiled
-
-    def __len__(self) -> int:
-        return len(self._compiled)
-
-    def select(self, root: HtmlElement, css: str) -> list[HtmlElement]:
-        """Every element under (and including) ``root`` matching ``css``, in document order."""
-        found: Any = self.get(css)(root)
-        return list(found)
 
 
 def parse_fragment(html: str) -> list[HtmlElement | str]:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 
 class OrchestratorError(Exception):
-    """Base of every error the orchestrator raises on purpose."""
+    """Base of every error the orchestrator raises on purpose.
+
+    Each names where it happened as far as it is known: ``app_name``, ``phase`` (``load``,
+    ``bootstrap``, ``mount``, ``unmount``, ``unload``, ``update``, ``config``) and ``url``.
+    """
+
+    app_name: str | None = None
+    phase: str | None = None
+    url: str | None = None
 
 
 class EntryLoadError(OrchestratorError):
     """An app's entry (or one of its assets) could not be fetched or understood."""
+
+    phase = "load"
 
     def __init__(self, url: str, reason: str, *, app_name: str | None = None) -> None:
         self.url = url
@@ -24,6 +34,7 @@ class LifecycleError(OrchestratorError):
     def __init__(self, app_name: str, status: str, cause: str) -> None:
         self.app_name = app_name
         self.status = status
+        self.phase = _PHASES.get(status, status.lower())
         super().__init__(f"application '{app_name}' died in status {status}: {cause}")
 
 
@@ -76,6 +87,12 @@ class UntrustedOriginError(EntryLoadError):
 class ContainerNotFoundError(OrchestratorError, LookupError):
     """An app's container is not in the document when the app mounts."""
 
+    phase = "mount"
+
+    def __init__(self, message: str, *, app_name: str | None = None) -> None:
+        self.app_name = app_name
+        super().__init__(message)
+
 
 class InvalidExportsError(OrchestratorError, ValueError):
     """What an app or parcel exported is not a usable set of lifecycles."""
@@ -88,9 +105,23 @@ class LifecycleTimeoutError(OrchestratorError, TimeoutError):
 class ConfigError(OrchestratorError, ValueError):
     """A composition config is missing something or has a value of the wrong kind."""
 
+    phase = "config"
+
     def __init__(self, source: str, key: str, problem: str, *, app: str | None = None) -> None:
         self.source = source
         self.key = key
         self.app = app
+        self.app_name = app
         where = f"app '{app}', " if app else ""
         super().__init__(f"{source}: {where}key '{key}': {problem}")
+
+
+#: The lifecycle a single-spa status is the middle of (what ``LifecycleError.phase`` says).
+_PHASES = {
+    "LOADING_SOURCE_CODE": "load",
+    "BOOTSTRAPPING": "bootstrap",
+    "MOUNTING": "mount",
+    "UNMOUNTING": "unmount",
+    "UNLOADING": "unload",
+    "UPDATING": "update",
+}

@@ -6,16 +6,15 @@ Receivers are connected strongly by default (users pass lambdas) and may be sync
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from blinker import ANY, NamedSignal, Namespace
-from blinker._utilities import make_id
 
-from ._tasks import TaskSet
+from ._tasks import TaskSet, maybe_await
 from .status import AppStatus
 
 __all__ = [
@@ -112,9 +111,14 @@ class Events(Namespace):
     @staticmethod
     def _in_connection_order(signal: NamedSignal, sender: Any) -> list[Any]:
         """blinker keeps receivers per sender in a set; deliver in the order they connected."""
-        order = {key: index for index, key in enumerate(signal.receivers)}
+        connected = [_resolve(value) for value in signal.receivers.values()]
         found = list(signal.receivers_for(sender))
-        found.sort(key=lambda receiver: order.get(make_id(receiver), len(order)))
+
+        def position(receiver: Any) -> int:
+            # ``==``, not ``is``: a weakly held bound method comes back as a fresh object
+            return next((i for i, c in enumerate(connected) if c == receiver), len(connected))
+
+        found.sort(key=position)
         return found
 
     def has_receivers(self, name: str) -> bool:
@@ -128,9 +132,7 @@ class Events(Namespace):
             return
         for receiver in self._in_connection_order(signal, sender):
             try:
-                result = receiver(sender, **kwargs)
-                if inspect.isawaitable(result):
-                    await result
+                await maybe_await(receiver(sender, **kwargs))
             except Exception:
                 logger.exception("receiver %r of %r raised", receiver, name)
 
@@ -148,3 +150,8 @@ class Events(Namespace):
     async def aclose(self) -> None:
         """Wait for (then cancel, if still running) receivers scheduled by ``send_nowait``."""
         await self._tasks.aclose()
+
+
+def _resolve(value: Any) -> Any:
+    """A receiver as blinker stores it: the object, or a weak reference to it."""
+    return value() if isinstance(value, weakref.ref) else value

@@ -90,9 +90,7 @@ class GlobalState:
 
     def __init__(self) -> None:
         self._state: dict[str, Any] = {}
-        self._outbox: collections.deque[tuple[dict[str, Any], dict[str, Any]]] = (
-            collections.deque()
-        )
+        self._outbox: collections.deque[tuple[dict[str, Any], dict[str, Any]]] = collections.deque()
         self._delivering = False
         self._initialised = False
         self._changed = _OrderedSignal("global-state-changed")

@@ -7,12 +7,12 @@ function so the engine never cares which it was.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
+from ._tasks import call_in_order, call_maybe_async
 from .errors import InvalidExportsError, LifecycleTimeoutError
 from .status import AppStatus
 
@@ -61,6 +61,12 @@ _TIMEOUT_KEYS = {
     "warning_millis": "warning_millis",
     "warningMillis": "warning_millis",
 }
+
+
+class ChildParcel(Protocol):
+    """A parcel as its owner sees it: something to unmount before the owner unmounts."""
+
+    async def unmount_this_parcel(self) -> None: ...
 
 
 def _one_timeout(base: Timeout, given: object, where: str) -> Timeout:
@@ -118,19 +124,14 @@ def as_lifecycle(value: object, lifecycle: str, owner: str) -> Lifecycle:
         fn = value
 
         async def _single(props: Props) -> None:
-            result = fn(props)
-            if inspect.isawaitable(result):
-                await result
+            await call_maybe_async(fn, props)
 
         return _single
     if isinstance(value, list | tuple):
         fns = list(value)
 
         async def _chain(props: Props) -> None:
-            for fn in fns:
-                result = fn(props)
-                if inspect.isawaitable(result):
-                    await result
+            await call_in_order(fns, props)
 
         return _chain
     raise InvalidExportsError(f"{owner} exports a {lifecycle} that is neither callable nor a list")

@@ -1,9 +1,9 @@
 """One status transition each: load, bootstrap, mount, unmount, unload, update (single-spa's
 ``toLoadPromise`` & co.).
 
-Every step is a no-op unless the app or parcel is in the status the step starts from, which is
-what makes duplicate and concurrent requests safe. Failures become a ``LifecycleError``: reported
-to the error handlers for apps, raised for parcels (``hard_fail``).
+Every step is a no-op unless the status table has its move from where the app or parcel is now
+(``unit.can(trigger)``), which is what makes duplicate and concurrent requests safe. Failures
+become a ``LifecycleError``: reported to the error handlers for apps, raised for parcels.
 """
 
 from __future__ import annotations
@@ -14,21 +14,20 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._tasks import call_maybe_async, maybe_await
 from .errors import LifecycleError, ParcelLifecycleError
-from .events import BEFORE_FIRST_MOUNT, FIRST_MOUNT
+from .events import BEFORE_FIRST_MOUNT, FIRST_MOUNT, Events
 from .lifecycle import (
+    ChildParcel,
     InvalidExportsError,
     Lifecycles,
     Timeout,
     call_lifecycle,
     read_lifecycles,
 )
-from .props import app_props
 from .status import AppStatus
 
 if TYPE_CHECKING:
-    from .core import Orchestrator
-    from .parcels import Parcel
     from .registry import AppRecord
 
 __all__ = ["ErrorHandlers", "LifecycleSteps", "Unit"]
@@ -43,9 +42,11 @@ class Unit(Protocol):
     name: str
     status: AppStatus
     lifecycles: Lifecycles | None
-    parcels: dict[int, Parcel]
+    parcels: dict[int, ChildParcel]
 
     def fire(self, trigger: str) -> None: ...
+
+    def can(self, trigger: str) -> bool: ...
 
 
 ErrorHandler = Callable[[LifecycleError], Any]
@@ -95,12 +96,26 @@ def _is_parcel(unit: Unit) -> bool:
 class LifecycleSteps:
     """The per-orchestrator driver of status transitions for apps and parcels."""
 
-    def __init__(self, orchestrator: Orchestrator, handlers: ErrorHandlers) -> None:
-        self._orchestrator = orchestrator
-        self._handlers = handlers
+    def __init__(
+        self,
+        *,
+        sender: object,
+        events: Events,
+        errors: ErrorHandlers,
+        app_props: Callable[[AppRecord], dict[str, Any]],
+        clock: Callable[[], float],
+        timeouts: Mapping[str, Timeout],
+        on_app_unmounted: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        self._sender = sender
+        self._events = events
+        self._handlers = errors
+        self._app_props = app_props
+        self._clock = clock
+        self._on_app_unmounted = on_app_unmounted
         self._first_mount_started = False
         self._first_mount_done = False
-        self.base_timeouts: Mapping[str, Timeout] = orchestrator.timeouts
+        self.base_timeouts: Mapping[str, Timeout] = timeouts
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -123,7 +138,7 @@ class LifecycleSteps:
     def props(self, unit: Unit) -> dict[str, Any]:
         if _is_parcel(unit):
             return unit.props()  # type: ignore[attr-defined,no-any-return]
-        return app_props(self._orchestrator, unit)  # type: ignore[arg-type]
+        return self._app_props(unit)  # type: ignore[arg-type]
 
     async def _call(self, unit: Unit, lifecycle: str) -> None:
         lifecycles = unit.lifecycles
@@ -141,7 +156,7 @@ class LifecycleSteps:
         if app.load_task is not None:
             await asyncio.shield(app.load_task)
             return
-        if app.removed or (app.status is not S.NOT_LOADED and app.status is not S.LOAD_ERROR):
+        if app.removed or not app.can("start_load"):
             return
         app.fire("start_load")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -156,16 +171,14 @@ class LifecycleSteps:
         source = app.app
         try:
             if callable(source) and not isinstance(source, type):
-                exports = source(self.props(app))
-                if inspect.isawaitable(exports):
-                    exports = await exports
+                exports = await call_maybe_async(source, self.props(app))
             elif inspect.isawaitable(source):
-                exports = await source
+                exports = await maybe_await(source)
                 app.app = exports
             else:
                 exports = source
         except Exception as exc:
-            app.load_error_time = self._orchestrator._registry.clock()
+            app.load_error_time = self._clock()
             self.fail(app, exc, S.LOAD_ERROR)
             return
         app.load_error_time = None
@@ -179,7 +192,7 @@ class LifecycleSteps:
         app.fire("load_succeeded")
 
     async def bootstrap(self, unit: Unit, *, hard: bool = False) -> None:
-        if unit.status is not S.NOT_BOOTSTRAPPED:
+        if not unit.can("start_bootstrap"):
             return
         unit.fire("start_bootstrap")
         try:
@@ -190,34 +203,48 @@ class LifecycleSteps:
         unit.fire("bootstrap_succeeded")
 
     async def mount(self, unit: Unit, *, hard: bool = False) -> None:
-        """NOT_MOUNTED → MOUNTED; a failed mount gets one unmount attempt and one error."""
-        if unit.status is not S.NOT_MOUNTED:
+        """NOT_MOUNTED → MOUNTED; a failed mount gets one unmount attempt and one error, and
+        goes MOUNTING → UNMOUNTING (→ NOT_MOUNTED) → SKIP_BECAUSE_BROKEN, never through MOUNTED."""
+        if not unit.can("start_mount"):
             return
-        events = self._orchestrator.events
         if not self._first_mount_started:
             self._first_mount_started = True
-            await events.send(BEFORE_FIRST_MOUNT, self._orchestrator, detail=None)
+            await self._events.send(BEFORE_FIRST_MOUNT, self._sender, detail=None)
         unit.fire("start_mount")
         try:
             await self._call(unit, "mount")
         except Exception as exc:
-            unit.fire("mount_succeeded")
-            try:
-                await self.unmount(unit, hard=True)
-            except Exception:
+            unit.fire("mount_failed")
+            own, _child = await self._tear_down(unit)
+            if own is None:
+                unit.fire("unmount_succeeded")  # the error then names NOT_MOUNTED, as single-spa
+            else:
                 logger.debug("unmount after the failed mount of %r failed too", unit.name)
+                unit.fire("break_")
             self.fail(unit, exc, S.SKIP_BECAUSE_BROKEN, hard=hard)
             return
         unit.fire("mount_succeeded")
         if not self._first_mount_done:
             self._first_mount_done = True
-            await events.send(FIRST_MOUNT, self._orchestrator, detail=None)
+            await self._events.send(FIRST_MOUNT, self._sender, detail=None)
 
     async def unmount(self, unit: Unit, *, hard: bool = False) -> None:
         """MOUNTED → NOT_MOUNTED, child parcels first; a child's failure breaks the owner."""
-        if unit.status is not S.MOUNTED:
+        if not unit.can("start_unmount"):
             return
         unit.fire("start_unmount")
+        own, child = await self._tear_down(unit)
+        if own is not None:
+            self.fail(unit, own, S.SKIP_BECAUSE_BROKEN, hard=hard)
+            return
+        unit.fire("unmount_succeeded")
+        if child is not None:
+            wrapped = RuntimeError(_cause(child))
+            wrapped.__cause__ = child
+            self.fail(unit, wrapped, S.SKIP_BECAUSE_BROKEN, hard=hard)
+
+    async def _tear_down(self, unit: Unit) -> tuple[Exception | None, BaseException | None]:
+        """Unmount child parcels, then the unit's own ``unmount``: (its error, a child's error)."""
         child_error: BaseException | None = None
         if unit.parcels:
             results = await asyncio.gather(
@@ -228,24 +255,17 @@ class LifecycleSteps:
         try:
             await self._call(unit, "unmount")
         except Exception as exc:
-            self.fail(unit, exc, S.SKIP_BECAUSE_BROKEN, hard=hard)
-            return
+            return exc, child_error
         finally:
             if not _is_parcel(unit):
-                self._forget_global_state(unit)
-        unit.fire("unmount_succeeded")
-        if child_error is not None:
-            wrapped = RuntimeError(_cause(child_error))
-            wrapped.__cause__ = child_error
-            self.fail(unit, wrapped, S.SKIP_BECAUSE_BROKEN, hard=hard)
+                self._released(unit.name)
+        return None, child_error
 
-    def _forget_global_state(self, unit: Unit) -> None:
-        state = self._orchestrator.global_state
-        if state is not None:
-            try:
-                state.actions_for(unit.name).off_global_state_change()
-            except Exception:
-                logger.exception("could not remove the global state listener of %r", unit.name)
+    def _released(self, name: str) -> None:
+        try:
+            self._on_app_unmounted(name)
+        except Exception:
+            logger.exception("cleaning up after the unmount of %r failed", name)
 
     async def unload(self, app: AppRecord) -> None:
         """Serve ``app``'s unload request: → NOT_LOADED with its lifecycles forgotten."""
@@ -259,7 +279,7 @@ class LifecycleSteps:
         if status is S.UNLOADING:
             await asyncio.shield(request)
             return
-        if status not in (S.NOT_MOUNTED, S.NOT_BOOTSTRAPPED, S.LOAD_ERROR, S.SKIP_BECAUSE_BROKEN):
+        if not app.can("start_unload"):
             return
         call_unload = status is not S.LOAD_ERROR and app.lifecycles is not None
         app.fire("start_unload")

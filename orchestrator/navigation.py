@@ -11,18 +11,19 @@ import inspect
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from sandbox import Event
 
-from ._entry_urls import normalize_url
 from ._tasks import TaskSet
+from ._urls import normalize_url, resolve_url
 
 __all__ = ["History", "Location", "NavigationResult", "OnChange", "normalize_url"]
 
 
 OnChange: TypeAlias = Callable[[Event], "Awaitable[Any] | Any"]
 """Called once per event a browser would fire; may return an awaitable to resolve to."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Parts:
@@ -75,9 +76,6 @@ def _parse(url: str) -> _Parts:
         href=href,
         route=path + ("#" + fragment.partition("?")[0] if has_hash else ""),
     )
-
-
-_SPECIAL_SCHEMES = frozenset({"http:", "https:", "ws:", "wss:", "ftp:", "file:"})
 
 
 def _without_fragment(href: str) -> str:
@@ -239,18 +237,8 @@ class Location:
         return self._resolve(url).href
 
     def _resolve(self, url: str) -> _Parts:
-        before, has_hash, fragment = url.strip().partition("#")
-        if self._parts.protocol in _SPECIAL_SCHEMES and "\\" in before:
-            # WHATWG URL: in http(s) URLs a backslash before the query is a path separator
-            path, question, query = before.partition("?")
-            before = path.replace("\\", "/") + question + query
-        if not before:
-            joined = _without_fragment(self.href)
-        elif before.startswith("/") and not before.startswith("//") and self._parts.host:
-            joined = f"{self._parts.protocol}//{self._parts.host}{before}"
-        else:
-            joined = urljoin(self.href, before)
-        return _parse(joined + ("#" + fragment if has_hash else ""))
+        # the project's one resolver (the importer's): ``?`` keeps its empty query, as browsers do
+        return _parse(resolve_url(self.href, url))
 
     def _origin_of(self, parts: _Parts) -> str:
         if not parts.host and parts.protocol != "file:":

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._tasks import TaskSet, mark_seen
+from ._tasks import TaskSet, mark_seen, maybe_await
 from .errors import ParcelStateError
-from .lifecycle import Lifecycles, read_lifecycles
+from .lifecycle import ChildParcel, Lifecycles, read_lifecycles
 from .status import AppStatus, StatusMachine, StatusModel
 
 if TYPE_CHECKING:
-    from .core import Orchestrator
     from .lifecycle_steps import LifecycleSteps
 
 __all__ = ["Parcel", "ParcelOwner", "Parcels"]
@@ -31,7 +29,7 @@ class ParcelOwner:
 
     def __init__(self, name: str = "rootParcels") -> None:
         self.name = name
-        self.parcels: dict[int, Parcel] = {}
+        self.parcels: dict[int, ChildParcel] = {}
 
 
 class Parcel(StatusModel):
@@ -53,7 +51,7 @@ class Parcel(StatusModel):
         self.id = parcel_id
         self.custom_props: dict[str, Any] = dict(custom_props)
         self.lifecycles: Lifecycles | None = None
-        self.parcels: dict[int, Parcel] = {}
+        self.parcels: dict[int, ChildParcel] = {}
         self.name = self._name_of(config) or f"parcel-{parcel_id}"
         is_loader = callable(config) and not isinstance(config, Mapping | type)
         initial = S.LOADING_SOURCE_CODE if is_loader else S.NOT_BOOTSTRAPPED
@@ -93,7 +91,7 @@ class Parcel(StatusModel):
         """Custom props (as given, or as last ``update``d) with the built-ins winning."""
         props = dict(self.custom_props)
         props["name"] = self.name
-        props["orchestrator"] = self._manager.orchestrator
+        props["orchestrator"] = self._manager.tab
         props["mount_parcel"] = self._manager.mounter_for(self)
         props["unmount_self"] = self.unmount_this_parcel
         return props
@@ -101,8 +99,7 @@ class Parcel(StatusModel):
     async def _first_mount(self, source: object) -> None:
         futures = (self.load_promise, self.bootstrap_promise, self.mount_promise)
         try:
-            if inspect.isawaitable(source):
-                source = await source
+            source = await maybe_await(source)
             if source is None:
                 raise TypeError(
                     f"the loading function of parcel '{self.name}' did not resolve with a "
@@ -181,10 +178,9 @@ class Parcel(StatusModel):
 class Parcels:
     """Creates parcels for one orchestrator and keeps their root owner and counter."""
 
-    def __init__(
-        self, orchestrator: Orchestrator, steps: LifecycleSteps, machine: StatusMachine
-    ) -> None:
-        self.orchestrator = orchestrator
+    def __init__(self, tab: object, steps: LifecycleSteps, machine: StatusMachine) -> None:
+        self.tab = tab
+        """What parcels get as their ``orchestrator`` prop."""
         self.steps = steps
         self.root = ParcelOwner()
         self.machine = machine

@@ -9,15 +9,12 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .activity import ActivityFunction, sanitize_active_when
 from .errors import AppNotFoundError
-from .lifecycle import Lifecycles
+from .lifecycle import ChildParcel, Lifecycles
 from .status import AppStatus, StatusMachine, StatusModel
-
-if TYPE_CHECKING:
-    from .parcels import Parcel
 
 __all__ = ["LOAD_RETRY_SECONDS", "AppChanges", "AppRecord", "Registry", "parse_registration"]
 
@@ -48,7 +45,7 @@ class AppRecord(StatusModel):
         self.load_error_time: float | None = None
         self.load_task: asyncio.Future[None] | None = None
         self.unload_request: asyncio.Future[None] | None = None
-        self.parcels: dict[int, Parcel] = {}
+        self.parcels: dict[int, ChildParcel] = {}
         self.default_container: Any = None
         self.removed = False
         """Set by ``unregister_application``: reroutes still holding the record must leave it."""
@@ -191,9 +188,7 @@ class Registry:
         mounted = _MOUNTED
         return [app.name for app in self._apps.values() if app.status is mounted]
 
-    def app_changes(
-        self, location: Any, is_active: Callable[[AppRecord, Any], bool]
-    ) -> AppChanges:
+    def app_changes(self, location: Any, is_active: Callable[[AppRecord, Any], bool]) -> AppChanges:
         """single-spa's ``getAppChanges``: one activity check per app, then a status switch."""
         changes = AppChanges()
         unload, unmount, load, mount = (
@@ -203,10 +198,15 @@ class Registry:
             changes.to_mount,
         )
         now = self.clock()
-        broken, mounted, not_mounted, not_bootstrapped = _BROKEN, _MOUNTED, _NOT_MOUNTED, _NOT_BOOT
+        skipped, mounted, not_mounted, not_bootstrapped = (
+            _SKIPPED,
+            _MOUNTED,
+            _NOT_MOUNTED,
+            _NOT_BOOT,
+        )
         not_loaded, loading, load_error = _NOT_LOADED, _LOADING, _LOAD_ERROR
         for app in self._apps.values():
-            if app.status is broken:
+            if app.status is skipped:
                 continue
             active = is_active(app, location)
             status = app.status
@@ -228,7 +228,7 @@ class Registry:
         return changes
 
 
-_BROKEN = AppStatus.SKIP_BECAUSE_BROKEN
+_SKIPPED = AppStatus.SKIP_BECAUSE_BROKEN
 _MOUNTED = AppStatus.MOUNTED
 _NOT_MOUNTED = AppStatus.NOT_MOUNTED
 _NOT_BOOT = AppStatus.NOT_BOOTSTRAPPED

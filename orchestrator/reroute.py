@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import inspect
 import logging
 from collections.abc import Awaitable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._tasks import TaskSet
+from ._tasks import TaskSet, maybe_await
 from .events import (
     APP_CHANGE,
     BEFORE_APP_CHANGE,
@@ -31,8 +30,11 @@ from .registry import AppChanges, AppRecord
 from .status import AppStatus
 
 if TYPE_CHECKING:
-    from .core import Orchestrator
+    from sandbox import Window
+
+    from .events import Events
     from .lifecycle_steps import LifecycleSteps
+    from .navigation import History, Location
     from .registry import Registry
 
 __all__ = ["Rerouter"]
@@ -68,17 +70,28 @@ class Rerouter:
     """Per-orchestrator reroute state: started, the change-underway flag, the queue, the URL."""
 
     def __init__(
-        self, orchestrator: Orchestrator, registry: Registry, steps: LifecycleSteps
+        self,
+        *,
+        sender: object,
+        events: Events,
+        registry: Registry,
+        steps: LifecycleSteps,
+        location: Location,
+        history: History,
+        window: Window,
     ) -> None:
-        self._orchestrator = orchestrator
+        self._sender = sender
         self._registry = registry
         self._steps = steps
-        self._events = orchestrator.events
+        self._events = events
+        self._location = location
+        self._history = history
+        self._window = window
         self.started = False
         self.url_reroute_only = True
         self.underway = False
         self._waiting: list[tuple[asyncio.Future[list[str]], Any]] = []
-        self.current_url = orchestrator.location.href
+        self.current_url = location.href
         self._tasks = TaskSet()
 
     # -- activity ---------------------------------------------------------------------------
@@ -92,7 +105,7 @@ class Rerouter:
         if app.removed:
             return False
         if location is None:
-            location = self._orchestrator.location
+            location = self._location
         try:
             return bool(app.active_when(location))
         except Exception as exc:
@@ -133,7 +146,7 @@ class Rerouter:
         self, pending: Pending, listener_events: list[Any], original_event: Any
     ) -> asyncio.Future[list[str]]:
         """The synchronous prologue: app changes and URLs now, the work in a task."""
-        location = self._orchestrator.location
+        location = self._location
         changes = self._registry.app_changes(location, self.is_active)
         old_url, self.current_url = self.current_url, location.href
         coroutine: Coroutine[Any, Any, list[str]]
@@ -224,19 +237,19 @@ class Rerouter:
         original_event: Any,
         silent: bool,
     ) -> None:
-        orchestrator = self._orchestrator
+        sender = self._sender
         events = self._events
         total = len(changes)
         before: RoutingEventDetail | None = None
         if not silent and self._wants(_BEFORE):
             before = self._detail(changes, old_url, original_event, before=True)
             name = BEFORE_APP_CHANGE if total else BEFORE_NO_APP_CHANGE
-            await events.send(name, orchestrator, detail=before)
+            await events.send(name, sender, detail=before)
             if await self._canceled(before):
                 self._absorb_same_navigation(pending)
                 self._revert_url(old_url)
-                self.current_url = orchestrator.location.href
-                changes = self._registry.app_changes(orchestrator.location, self.is_active)
+                self.current_url = self._location.href
+                changes = self._registry.app_changes(self._location, self.is_active)
                 await self._apply(changes, old_url, pending, [], None, silent=True)
                 return
 
@@ -258,7 +271,7 @@ class Rerouter:
         try:
             await _run_all(removals)
             if before is not None:
-                await events.send(BEFORE_MOUNT_ROUTING_EVENT, orchestrator, detail=before)
+                await events.send(BEFORE_MOUNT_ROUTING_EVENT, sender, detail=before)
             if not silent:
                 self._call_listeners(listener_events)
         finally:
@@ -268,8 +281,8 @@ class Rerouter:
             await asyncio.gather(*chains)
         if not silent and self._wants(_AFTER):
             after = self._detail(changes, old_url, original_event, before=False)
-            await events.send(APP_CHANGE if total else NO_APP_CHANGE, orchestrator, detail=after)
-            await events.send(ROUTING_EVENT, orchestrator, detail=after)
+            await events.send(APP_CHANGE if total else NO_APP_CHANGE, sender, detail=after)
+            await events.send(ROUTING_EVENT, sender, detail=after)
 
     def _absorb_same_navigation(self, pending: Pending) -> None:
         """A canceled navigation swallows the rest of its events (the ``hashchange`` after the
@@ -295,26 +308,23 @@ class Rerouter:
 
         routing_detail = dataclasses.replace(detail, cancel_navigation=cancel_navigation)
         try:
-            await self._events.send(
-                BEFORE_ROUTING_EVENT, self._orchestrator, detail=routing_detail
-            )
+            await self._events.send(BEFORE_ROUTING_EVENT, self._sender, detail=routing_detail)
         finally:
             collecting = False
         canceled = False
         for value in values:
-            if inspect.isawaitable(value):
-                try:
-                    value = await value
-                except Exception as exc:
-                    logger.warning("A cancel_navigation awaitable raised: %r", exc)
-                    value = False
+            try:
+                value = await maybe_await(value)
+            except Exception as exc:
+                logger.warning("A cancel_navigation awaitable raised: %r", exc)
+                value = False
             canceled = canceled or bool(value)
         return canceled
 
     def _revert_url(self, old_url: str) -> None:
         """Put the URL back without any event or reroute (the pushed entry stays, as in
         single-spa)."""
-        history = self._orchestrator.history
+        history = self._history
         handler, history.on_change = history.on_change, None
         try:
             history.replace_state(history.state, "", old_url)
@@ -342,7 +352,7 @@ class Rerouter:
         await self._bootstrap_and_mount(app, gate)
 
     def _call_listeners(self, events: list[Any]) -> None:
-        window = self._orchestrator.window
+        window = self._window
         for event in events:
             window.call_event_listeners(event)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-__all__ = ["TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel"]
+__all__ = ["BROKEN_STATUSES", "TRANSITIONS", "AppStatus", "StatusMachine", "StatusModel"]
 
 
 class AppStatus(StrEnum):
@@ -35,6 +35,10 @@ class AppStatus(StrEnum):
 
 
 S = AppStatus
+
+BROKEN_STATUSES: frozenset[AppStatus] = frozenset({S.LOAD_ERROR, S.SKIP_BECAUSE_BROKEN})
+"""The statuses of an app that failed (to load, or in a lifecycle)."""
+
 _ALL_BUT_BROKEN: list[AppStatus] = [s for s in S if s is not S.SKIP_BECAUSE_BROKEN]
 
 # trigger, from, to
@@ -45,8 +49,9 @@ TRANSITIONS: tuple[tuple[str, list[AppStatus] | AppStatus, AppStatus], ...] = (
     ("start_bootstrap", S.NOT_BOOTSTRAPPED, S.BOOTSTRAPPING),
     ("bootstrap_succeeded", S.BOOTSTRAPPING, S.NOT_MOUNTED),
     ("start_mount", S.NOT_MOUNTED, S.MOUNTING),
-    # a failed mount also passes through MOUNTED so that one unmount can be attempted
     ("mount_succeeded", S.MOUNTING, S.MOUNTED),
+    # a failed mount goes straight to UNMOUNTING for its one unmount attempt: it never was MOUNTED
+    ("mount_failed", S.MOUNTING, S.UNMOUNTING),
     ("start_update", S.MOUNTED, S.UPDATING),
     ("update_succeeded", S.UPDATING, S.MOUNTED),
     ("start_unmount", S.MOUNTED, S.UNMOUNTING),
@@ -72,6 +77,10 @@ class StatusModel:
     def fire(self, trigger: str) -> None:
         """Move along the table by ``trigger``; raises ``MachineError`` if illegal from here."""
         self._status_machine.fire(self, trigger)
+
+    def can(self, trigger: str) -> bool:
+        """Whether the table has a move by ``trigger`` from the current status (the guards)."""
+        return self._status_machine.can(self, trigger)
 
 
 @functools.cache
@@ -111,6 +120,9 @@ class StatusMachine:
     def attach(self, model: StatusModel, initial: AppStatus = AppStatus.NOT_LOADED) -> None:
         model.status = initial
         model._status_machine = self
+
+    def can(self, model: StatusModel, trigger: str) -> bool:
+        return (trigger, model.status) in self._moves
 
     def fire(self, model: StatusModel, trigger: str) -> None:
         old = model.status

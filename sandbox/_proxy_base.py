@@ -12,6 +12,7 @@ from ._window import BROWSER_NAMES, Window
 if TYPE_CHECKING:
     from ._base import Sandbox
 
+
 class SandboxProxy:
     """Offers the ``Window`` interface to one app; reads fall back to the real window.
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.errors import LifecycleError
 
 

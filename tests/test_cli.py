@@ -31,9 +31,24 @@ def test_scope_css_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_scope_css_from_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(".a, .b { margin: 0 }"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b".a, .b { margin: 0 }")))
     assert main(["scope-css", "--prefix", "P", "-"]) == 0
-    assert capsys.readouterr().out == "P .a, P .b { margin: 0 }"
+    assert capsys.readouterr().out == "P .a, P .b { margin: 0 }\n"
+
+
+def test_scope_css_takes_the_options_of_python_m_css_scoper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One parser for both doors: ``--app`` works in ``mfe scope-css`` as in ``-m css_scoper``."""
+    import css_scoper
+
+    sheet = tmp_path / "app.css"
+    sheet.write_text("body .x { color: red }", encoding="utf-8")
+    assert main(["scope-css", "--app", "shop", str(sheet)]) == 0
+    via_mfe = capsys.readouterr().out
+    assert css_scoper.main(["--app", "shop", str(sheet)]) == 0
+    assert capsys.readouterr().out == via_mfe
+    assert via_mfe.startswith('div[data-qiankun="shop"] .x')
 
 
 def test_scope_css_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from engine_support import Recorder, collect_errors
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.errors import LifecycleError, OrchestratorError
 from orchestrator.status import AppStatus
 

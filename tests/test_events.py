@@ -7,7 +7,7 @@ from typing import Any
 
 from engine_support import Recorder, collect_errors, record_events
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.events import ROUTING_EVENT_NAMES, Events, RoutingEventDetail
 from orchestrator.status import AppStatus
 

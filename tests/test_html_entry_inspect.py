@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from orchestrator.html_entry import format_inspection, inspect_entry
+from orchestrator.cli import format_inspection, inspect_entry
 from orchestrator.testing import LoopbackServer, Reply
 
 PAGE = (

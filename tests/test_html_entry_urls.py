@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator._entry_urls import UrlResolver, default_public_path, normalize_url, resolve_url
+from orchestrator._urls import UrlResolver, default_public_path, normalize_url, resolve_url
 
 # (base, reference, what Node 20's WHATWG ``new URL(reference, base).href`` gives)
 WHATWG_CASES = [

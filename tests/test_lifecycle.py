@@ -11,7 +11,7 @@ import pytest
 from engine_support import Recorder, collect_errors
 from transitions import MachineError
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.lifecycle import (
     DEFAULT_TIMEOUTS,
     InvalidExportsError,

@@ -453,7 +453,7 @@ def test_session_history_is_bounded_like_a_browser() -> None:
 
 
 def test_location_and_importer_normalise_urls_the_same_way() -> None:
-    from orchestrator._entry_urls import normalize_url as importer_normalize
+    from orchestrator._urls import normalize_url as importer_normalize
 
     for url in ("http://a.com/#`x", "http://A.com:80/a/../b c?q=é#f g", "https://h/%7e?x=<y>"):
         assert Location(url).href == importer_normalize(url)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from engine_support import Recorder, collect_errors
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.errors import LifecycleError, ParcelLifecycleError, ParcelStateError
 from orchestrator.parcels import Parcel
 from orchestrator.status import AppStatus

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.errors import AppNotFoundError
 from orchestrator.navigation import Location
 from orchestrator.status import AppStatus

@@ -11,7 +11,7 @@ from engine_support import Recorder, record_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 from orchestrator.status import AppStatus
 from sandbox import Event
 

@@ -422,7 +422,7 @@ async def test_idle_sessions_are_closed_without_waiting_for_traffic(serve: Any) 
 
 
 def test_root_path_is_stripped_only_at_a_segment_boundary() -> None:
-    from orchestrator.asgi import _route_path
+    from orchestrator.asgi._app import _route_path
 
     assert _route_path({"path": "/app/alpha", "root_path": "/app"}) == "/alpha"
     assert _route_path({"path": "/app", "root_path": "/app"}) == "/"

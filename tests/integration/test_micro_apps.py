@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from orchestrator import AppStatus, ContainerNotFoundError, LifecycleError, Orchestrator
+from orchestrator.micro_apps import snake_case, wrapper_id
 from orchestrator.testing import LoopbackServer, Reply
-from orchestrator.wrapper import snake_case, wrapper_id
 
 SHELL = """<!DOCTYPE html><html><head><title>shell</title></head>
 <body><h1 id="shell-title">Shell</h1><nav id="nav"></nav><main id="main"></main></body></html>"""

@@ -30,8 +30,8 @@ from typing import Any
 from _timing import emit, measure
 from lxml import etree
 
-from orchestrator._entry_extract import extract_page, new_parser
 from orchestrator.html_entry import EntryLoader
+from orchestrator.html_entry._extract import extract_page, new_parser
 
 BASE = "http://localhost:8080/orders/"
 KIT = Path(__file__).resolve().parents[3] / "shared" / "anchors"

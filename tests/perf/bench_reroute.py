@@ -17,7 +17,7 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-from orchestrator.core import Orchestrator
+from orchestrator import Orchestrator
 
 NAVS = 200
 CYCLE = 10

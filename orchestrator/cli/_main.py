@@ -25,15 +25,18 @@ def _build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("entry_url")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    scope = commands.add_parser("scope-css", help="prefix every rule of a stylesheet")
-    scope.add_argument("--prefix", required=True, help='e.g. div[data-qiankun="app"]')
-    scope.add_argument("--base-url", default=None, help="make relative url(...) absolute")
-    scope.add_argument("file", help="a CSS file, or - for standard input")
+    scope = commands.add_parser(
+        "scope-css",
+        help="prefix every rule of a stylesheet (the options of python -m css_scoper)",
+        add_help=False,
+    )
+    scope.add_argument("css_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def _inspect(entry_url: str, as_json: bool) -> str:
-    from .html_entry import EntryLoader, format_inspection, import_entry
+    from ..html_entry import EntryLoader, import_entry
+    from ._inspect import format_inspection
 
     async def run() -> str:
         async with EntryLoader() as loader:
@@ -43,40 +46,29 @@ def _inspect(entry_url: str, as_json: bool) -> str:
     return asyncio.run(run())
 
 
-def _scope_css(prefix: str, base_url: str | None, file: str) -> str:
-    from css_scoper import scope_css
-
-    if file == "-":
-        css = sys.stdin.read()
-    else:
-        with open(file, encoding="utf-8") as handle:
-            css = handle.read()
-    return scope_css(css, prefix, base_url=base_url)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mfe`` console script; returns the exit status."""
-    from .errors import OrchestratorError
+    from ..errors import OrchestratorError
 
-    args = _build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["scope-css"]:
+        # one parser for both doors: ``mfe scope-css`` is ``python -m css_scoper``
+        import css_scoper
+
+        return css_scoper.main(arguments[1:])
+    args = _build_parser().parse_args(arguments)
     try:
         if args.command == "demo":
-            from .serve import run_demo
+            from ..serve import run_demo
 
             return run_demo(port=args.port)
         if args.command == "compose":
-            from .serve import compose_once
+            from ..serve import compose_once
 
             sys.stdout.write(compose_once(args.config, args.path))
-        elif args.command == "inspect":
-            sys.stdout.write(_inspect(args.entry_url, args.json))
         else:
-            sys.stdout.write(_scope_css(args.prefix, args.base_url, args.file))
+            sys.stdout.write(_inspect(args.entry_url, args.json))
     except (OrchestratorError, OSError, ValueError) as exc:
         print(f"mfe {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

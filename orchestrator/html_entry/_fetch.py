@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from .errors import EntryLoadError, IntegrityError
+from ..errors import EntryLoadError, IntegrityError
 
 __all__ = ["AsyncOnceCache", "FetchHook", "Fetched", "decode_html", "fetch_bytes"]
 

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import lxml.html
 from lxml import etree
 
-from css_scoper import app_prefix
-from css_scoper._urls import rewrite_urls
+from css_scoper import app_prefix, rewrite_urls
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from .html_entry import EntryLoader, ImportedEntry, Script
+    from ..html_entry import EntryLoader, ImportedEntry, Script
 
 __all__ = [
     "ScriptMode",
@@ -77,8 +76,10 @@ class WrapperOptions:
         return (sandbox, self.script_mode, id(self.exclude_asset_filter))
 
     def excluded(self, url: str | None) -> bool:
-        return url is not None and self.exclude_asset_filter is not None and bool(
-            self.exclude_asset_filter(url)
+        return (
+            url is not None
+            and self.exclude_asset_filter is not None
+            and bool(self.exclude_asset_filter(url))
         )
 
 

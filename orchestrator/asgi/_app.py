@@ -10,167 +10,32 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import html
-import inspect
 import logging
 import secrets
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
-from ._tasks import TaskSet
-from .config import ComposeConfig
+from .._tasks import TaskSet
+from ..config import ComposeConfig
+from ..status import BROKEN_STATUSES
+from ._factory import Factory, OrchestratorFactory, config_factory, user_factory
+from ._pages import bad_gateway, not_found, page
+from ._sessions import Session, SessionStore
 
 if TYPE_CHECKING:
-    from .html_entry import EntryLoader
+    from ..html_entry import EntryLoader
 
-__all__ = [
-    "ComposeApp",
-    "ComposedDocument",
-    "OrchestratorFactory",
-    "SessionOrchestrator",
-    "SessionStore",
-    "start_orchestrator",
-]
+__all__ = ["ComposeApp"]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("orchestrator.asgi")
 
-_BROKEN = frozenset({"LOAD_ERROR", "SKIP_BECAUSE_BROKEN"})
 _NO_SHARING = {"cache-control": "private, no-store", "vary": "Cookie"}
-
-
-class ComposedDocument(Protocol):
-    @property
-    def html(self) -> str: ...
-
-
-class SessionOrchestrator(Protocol):
-    """What ``ComposeApp`` needs from an orchestrator (``Orchestrator`` is one)."""
-
-    @property
-    def document(self) -> ComposedDocument: ...
-
-    async def navigate(self, url: str, /) -> list[str]: ...
-
-    def get_mounted_apps(self) -> list[str]: ...
-
-    def get_app_status(self, name: str, /) -> str | None: ...
-
-    def check_activity_functions(self, url: str, /) -> list[str]: ...
-
-    def add_error_handler(self, handler: Callable[[BaseException], Any], /) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
-OrchestratorFactory = Callable[["EntryLoader", str], Awaitable[SessionOrchestrator]]
-"""``factory(loader, url)``: a started orchestrator whose location is ``url``."""
-
-_ErrorHandler = Callable[[BaseException], Any]
-_Factory = Callable[["EntryLoader", str, _ErrorHandler], Awaitable[SessionOrchestrator]]
-
-
-async def start_orchestrator(
-    config: ComposeConfig,
-    loader: EntryLoader,
-    url: str,
-    *,
-    on_error: Callable[[BaseException], Any] | None = None,
-) -> SessionOrchestrator:
-    """The orchestrator a config describes, at ``url``, with its apps registered and started.
-
-    ``on_error`` is added as an error handler before the first reroute, so no failure is missed.
-    """
-    from .core import Orchestrator
-
-    orchestrator = Orchestrator(config.shell_html, url=url, loader=loader)
-    if on_error is not None:
-        orchestrator.add_error_handler(on_error)
-    try:
-        if config.global_state is not None:
-            orchestrator.init_global_state(dict(config.global_state))
-        orchestrator.register_micro_apps([app.registration() for app in config.apps])
-        await orchestrator.start(**dict(config.options))
-    except BaseException:
-        await orchestrator.aclose()
-        raise
-    return orchestrator
-
-
-@dataclass(eq=False)
-class _Session:
-    sid: str
-    last_seen: float
-    orchestrator: SessionOrchestrator | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    errors: dict[str, BaseException] = field(default_factory=dict)
-    closed: bool = False
-
-    def record_error(self, error: BaseException) -> None:
-        name = getattr(error, "app_name", None)
-        self.errors[name if isinstance(name, str) else ""] = error
-
-
-class SessionStore:
-    """Sessions by id, least recently used first; bounded in count and idle time."""
-
-    def __init__(self, *, max_sessions: int, ttl: float, clock: Callable[[], float]) -> None:
-        if max_sessions < 1:
-            raise ValueError(f"max_sessions must be at least 1, got {max_sessions}")
-        if ttl <= 0:
-            raise ValueError(f"session_ttl must be positive, got {ttl}")
-        self.max_sessions = max_sessions
-        self.ttl = ttl
-        self._clock = clock
-        self._sessions: OrderedDict[str, _Session] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._sessions
-
-    def touch(self, sid: str) -> tuple[_Session, list[_Session]]:
-        """The live session for ``sid`` (made if absent), and the sessions evicted to make room."""
-        now = self._clock()
-        evicted = self._expire(now)
-        session = self._sessions.get(sid)
-        if session is None:
-            session = _Session(sid=sid, last_seen=now)
-            self._sessions[sid] = session
-            while len(self._sessions) > self.max_sessions:
-                evicted.append(self._sessions.popitem(last=False)[1])
-        else:
-            session.last_seen = now
-            self._sessions.move_to_end(sid)
-        return session, evicted
-
-    def expire(self) -> list[_Session]:
-        """Forget the sessions idle for longer than the TTL and return them (to be closed)."""
-        return self._expire(self._clock())
-
-    def drain(self) -> list[_Session]:
-        """Forget every session and return them (to be closed)."""
-        sessions = list(self._sessions.values())
-        self._sessions.clear()
-        return sessions
-
-    def _expire(self, now: float) -> list[_Session]:
-        expired: list[_Session] = []
-        while self._sessions:
-            oldest = next(iter(self._sessions.values()))
-            if now - oldest.last_seen < self.ttl:
-                break
-            expired.append(self._sessions.popitem(last=False)[1])
-        return expired
 
 
 class ComposeApp:
@@ -201,13 +66,13 @@ class ComposeApp:
             missing = [app.name for app in config.unserved()]
             if missing:
                 raise ValueError(f"apps {missing} of {config.source} have no entry URL; serve them")
-            self._factory: _Factory = _config_factory(config)
+            self._factory: Factory = config_factory(config)
             self._entries: dict[str, str] = {app.name: app.entry or "" for app in config.apps}
             layout = config.layout_apps if layout_apps is None else frozenset(layout_apps)
             routes = config.shell_routes if shell_routes is None else tuple(shell_routes)
             base = base_url or config.url
         elif callable(config_or_factory):
-            self._factory = _user_factory(config_or_factory)
+            self._factory = user_factory(config_or_factory)
             self._entries = {}
             layout = frozenset(layout_apps or ())
             routes = tuple(shell_routes or ("/",))
@@ -294,8 +159,8 @@ class ComposeApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method not in ("GET", "HEAD"):
-            page = _page("Method not allowed", f"{request.method} is not served here.")
-            response = HTMLResponse(page, 405, headers={**_NO_SHARING, "allow": "GET, HEAD"})
+            body = page("Method not allowed", f"{request.method} is not served here.")
+            response = HTMLResponse(body, 405, headers={**_NO_SHARING, "allow": "GET, HEAD"})
             await response(scope, receive, send)
             return
         path = _route_path(scope)
@@ -330,12 +195,12 @@ class ComposeApp:
                     return await self._compose_in(session, url, path)
                 except Exception as exc:
                     _log.exception("composing %s failed", url)
-                    return 500, _page(
+                    return 500, page(
                         "The page could not be composed", f"{type(exc).__name__}: {exc}"
                     )
-        return 503, _page("Too busy", "The session was recycled while waiting; try again.")
+        return 503, page("Too busy", "The session was recycled while waiting; try again.")
 
-    async def _compose_in(self, session: _Session, url: str, path: str) -> tuple[int, str]:
+    async def _compose_in(self, session: Session, url: str, path: str) -> tuple[int, str]:
         orchestrator = session.orchestrator
         new = orchestrator is None
         if orchestrator is None:
@@ -343,12 +208,12 @@ class ComposeApp:
             session.orchestrator = orchestrator
         active = orchestrator.check_activity_functions(url)
         if not self._exists(active, path):
-            return 404, _not_found(path)  # checked first: a 404 does not move the session
+            return 404, not_found(path)  # checked first: a 404 does not move the session
         mounted = orchestrator.get_mounted_apps() if new else await orchestrator.navigate(url)
         stands_in = self._exists(mounted, path)
-        broken = [name for name in active if orchestrator.get_app_status(name) in _BROKEN]
+        broken = [name for name in active if orchestrator.get_app_status(name) in BROKEN_STATUSES]
         if broken and not stands_in:
-            return 502, _bad_gateway(broken, session.errors, self._entries)
+            return 502, bad_gateway(broken, session.errors, self._entries)
         return 200, orchestrator.document.html
 
     def _exists(self, active: list[str], path: str) -> bool:
@@ -356,16 +221,16 @@ class ComposeApp:
 
     def _shared_loader(self) -> EntryLoader:
         if self._loader is None:
-            from .html_entry import EntryLoader
+            from ..html_entry import EntryLoader
 
             self._loader = EntryLoader()
         return self._loader
 
-    def _close_later(self, session: _Session) -> None:
+    def _close_later(self, session: Session) -> None:
         self._closing.spawn(self._close_session(session))
 
     @staticmethod
-    async def _close_session(session: _Session) -> None:
+    async def _close_session(session: Session) -> None:
         async with session.lock:
             session.closed = True
             orchestrator, session.orchestrator = session.orchestrator, None
@@ -383,77 +248,3 @@ def _route_path(scope: Scope) -> str:
     if root and (path == root or path.startswith(root.rstrip("/") + "/")):
         path = path[len(root.rstrip("/")) :]
     return path if path.startswith("/") else f"/{path}"
-
-
-def _config_factory(config: ComposeConfig) -> _Factory:
-    async def factory(
-        loader: EntryLoader, url: str, on_error: _ErrorHandler
-    ) -> SessionOrchestrator:
-        return await start_orchestrator(config, loader, url, on_error=on_error)
-
-    return factory
-
-
-def _user_factory(factory: OrchestratorFactory) -> _Factory:
-    """A factory that takes ``on_error`` gets it and should add it before its first reroute
-    (as ``start_orchestrator`` does); otherwise it is added after, and failures of that first
-    reroute reach the 502 page without their cause."""
-    try:
-        takes_on_error = "on_error" in inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        takes_on_error = False
-
-    async def with_errors(
-        loader: EntryLoader, url: str, on_error: _ErrorHandler
-    ) -> SessionOrchestrator:
-        if takes_on_error:
-            return await factory(loader, url, on_error=on_error)  # type: ignore[call-arg]
-        orchestrator = await factory(loader, url)
-        orchestrator.add_error_handler(on_error)
-        return orchestrator
-
-    return with_errors
-
-
-def _page(title: str, message: str, details: str = "") -> str:
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head>\n<body>\n<h1>{html.escape(title)}</h1>\n"
-        f'<p>{html.escape(message)}</p>\n{details}<p><a href="/">Back to the start page</a></p>\n'
-        "</body></html>\n"
-    )
-
-
-def _not_found(path: str) -> str:
-    return _page(
-        f"{HTTPStatus.NOT_FOUND.value} {HTTPStatus.NOT_FOUND.phrase}",
-        f"No micro-app and no shell route answers {path}.",
-    )
-
-
-def _bad_gateway(
-    broken: list[str], errors: dict[str, BaseException], entries: dict[str, str]
-) -> str:
-    items = []
-    for name in broken:
-        error = errors.get(name)
-        url = _error_url(error) or entries.get(name)
-        reason = str(error) if error is not None else "it failed to load or mount"
-        where = f" from <code>{html.escape(url)}</code>" if url else ""
-        items.append(f"<li><strong>{html.escape(name)}</strong>{where}: {html.escape(reason)}</li>")
-    return _page(
-        f"{HTTPStatus.BAD_GATEWAY.value} {HTTPStatus.BAD_GATEWAY.phrase}",
-        "A micro-app this page needs could not be loaded, and no other app can stand in.",
-        "<ul>\n" + "\n".join(items) + "\n</ul>\n",
-    )
-
-
-def _error_url(error: BaseException | None) -> str | None:
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        url = getattr(error, "url", None)
-        if isinstance(url, str):
-            return url
-        error = error.__cause__ or error.__context__
-    return None

@@ -9,80 +9,61 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sandbox import LegacySandbox, ProxySandbox, Sandbox, find_lifecycles, run_scripts
+from sandbox import LegacySandbox, ProxySandbox, Sandbox, Window, find_lifecycles, run_scripts
 
-from .errors import ContainerNotFoundError, UntrustedOriginError
-from .html_entry import import_entry
-from .lifecycle import Lifecycle, as_lifecycle
-from .wrapper import WrapperOptions, build_wrapper, fresh_copy
+from .._tasks import call_in_order
+from ..errors import ContainerNotFoundError, UntrustedOriginError
+from ..html_entry import import_entry
+from ..lifecycle import Lifecycle, as_lifecycle
+from ._config import MicroAppConfig
+from ._hooks import ADDONS, MISSING, PUBLIC_PATH, Hooks
+from ._singular import SingularMode
+from ._wrapper import WrapperOptions, build_wrapper, fresh_copy
 
 if TYPE_CHECKING:
     from lxml import etree
 
-    from .html_entry import EntryLoader, ImportedEntry, Script
-    from .micro_apps import MicroApps
+    from ..dom import Document
+    from ..global_state import GlobalState
+    from ..html_entry import EntryLoader, ImportedEntry, Script
 
-__all__ = ["HOOK_NAMES", "Hooks", "LoadedApp", "MicroAppConfig", "call_all"]
-
-HOOK_NAMES = ("before_load", "before_mount", "after_mount", "before_unmount", "after_unmount")
-Hook = Callable[[Mapping[str, Any], Any], Any]
-Hooks = dict[str, list[Hook]]
-_POWERED = "__POWERED_BY_QIANKUN__"
-_PUBLIC_PATH = "__INJECTED_PUBLIC_PATH_BY_QIANKUN__"
-_MISSING: Any = object()
+__all__ = ["AppHost", "LoadedApp"]
 _APP_LIFECYCLES = ("bootstrap", "mount", "unmount", "update", "unload")
 
 
 @dataclasses.dataclass(frozen=True)
-class MicroAppConfig:
-    """One micro-app as ``register_micro_apps``/``load_micro_app`` were given it, checked."""
+class AppHost:
+    """What a loaded app needs of its tab and layer, and nothing more."""
 
-    name: str
-    entry: str | Mapping[str, Any]
-    container: Any
-    active_rule: Any = None
-    props: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    loader: Callable[[bool], Any] | None = None
+    window: Window
+    document: Document
+    global_state: Callable[[], GlobalState | None]
+    singular: SingularMode
+    show_loading: Callable[[MicroAppConfig, bool], Awaitable[None]]
+    forget: Callable[[LoadedApp], None]
 
-    def as_dict(self) -> dict[str, Any]:
-        """What hooks receive as ``app`` (qiankun passes the app's registration object)."""
-        return {
-            "name": self.name,
-            "entry": self.entry,
-            "container": self.container,
-            "active_rule": self.active_rule,
-            "props": dict(self.props),
-        }
-
-
-async def call_all(functions: Iterable[Callable[..., Any]], *args: Any) -> None:
-    """Call sync or async functions one after the other, awaiting each result."""
-    for function in functions:
-        result = function(*args)
-        if inspect.isawaitable(result):
-            await result
 
 class LoadedApp:
     """One loaded instance of an HTML-entry app: its sandbox, wrapper and lifecycles."""
 
     def __init__(
         self,
-        layer: MicroApps,
+        host: AppHost,
         config: MicroAppConfig,
         instance_id: str,
         configuration: Mapping[str, Any],
         hooks: Hooks,
+        loader: EntryLoader,
     ) -> None:
-        self.layer = layer
+        self._host = host
         self.config = config
         self.instance_id = instance_id
         self.configuration = configuration
         self.hooks = hooks
-        self.loader: EntryLoader = layer.loader_for(configuration)
+        self.loader = loader
         self.options = WrapperOptions(
             sandbox=configuration.get("sandbox", True),
             script_mode=configuration.get("script_mode", "passthrough"),
@@ -95,8 +76,8 @@ class LoadedApp:
         self.wrapper: etree._Element | None = None
         self.lifecycles: dict[str, Any] = {}
         self._own: dict[str, Lifecycle] = {}
-        self._mounted_once = False
-        self._original_public_path: Any = None
+        self.mounted_once = False
+        self.original_public_path: Any = None
 
     def __repr__(self) -> str:
         return f"<LoadedApp {self.instance_id!r} entry={self.config.entry!r}>"
@@ -120,7 +101,6 @@ class LoadedApp:
             raise
 
     async def _load(self) -> dict[str, Any]:
-        orchestrator = self.layer.orchestrator
         loader = self.loader
         imported = await import_entry(
             self.config.entry,
@@ -132,14 +112,14 @@ class LoadedApp:
         python = [script for script in imported.scripts if script.is_python]
         self._check_trust(python, imported)
         script_texts, style_texts = await self._asset_texts(python, imported)
-        await self.layer.singular_gate(self)
+        await self._host.singular.gate(self.singular, self.config.as_dict())
         key = (imported, self.instance_id, self.options.key, tuple(style_texts))
         prototype = loader.wrapper_cache.get(key)
         if prototype is None:
             prototype = build_wrapper(self.instance_id, imported, style_texts, self.options, loader)
             loader.wrapper_cache[key] = prototype
         self.prototype = prototype
-        window = orchestrator.window
+        window = self._host.window
         sandbox_option = self.options.sandbox
         if sandbox_option:
             loose = isinstance(sandbox_option, dict) and bool(sandbox_option.get("loose"))
@@ -147,7 +127,7 @@ class LoadedApp:
             self.global_object = self.sandbox.proxy
         else:
             self.global_object = window
-        self._original_public_path = window.get(_PUBLIC_PATH, _MISSING)
+        self.original_public_path = window.get(PUBLIC_PATH, MISSING)
         await self._run_hooks("before_load")
         if python:
             runnable = [
@@ -240,7 +220,7 @@ class LoadedApp:
     def _app_props(self, props: Mapping[str, Any]) -> dict[str, Any]:
         merged = dict(props)
         merged["container"] = self._render_target()
-        state = self.layer.orchestrator.global_state
+        state = self._host.global_state()
         if state is not None:
             actions = state.actions_for(self.instance_id)
             merged["set_global_state"] = actions.set_global_state
@@ -257,13 +237,13 @@ class LoadedApp:
         await self._own["bootstrap"](self._app_props(props))
 
     async def _loading_on(self, props: Mapping[str, Any]) -> None:
-        await self.layer.show_loading(self.config, True)
+        await self._host.show_loading(self.config, True)
 
     async def _loading_off(self, props: Mapping[str, Any]) -> None:
-        await self.layer.show_loading(self.config, False)
+        await self._host.show_loading(self.config, False)
 
     async def _mount(self, props: Mapping[str, Any]) -> None:
-        await self.layer.singular_gate(self)
+        await self._host.singular.gate(self.singular, self.config.as_dict())
         wrapper = self.current_wrapper()
         container = self._container("mounting")
         if wrapper is not None and wrapper.getparent() is not container:
@@ -276,12 +256,12 @@ class LoadedApp:
         if wrapper is not None and wrapper.getparent() is None:
             self._container("mounted")
         await self._run_hooks("after_mount")
-        self._mounted_once = True
+        self.mounted_once = True
 
     async def _unmount(self, props: Mapping[str, Any]) -> None:
         """qiankun's unmount chain; the sandbox and the container are cleaned up even when the
         app's own unmount raises or is cancelled (a broken app leaves no timers or globals)."""
-        async with self.layer.unmounting(self):
+        async with self._host.singular.unmounting():
             try:
                 await self._run_hooks("before_unmount")
                 await self._own["unmount"](self._app_props(props))
@@ -300,7 +280,7 @@ class LoadedApp:
             if parent is not None:
                 parent.remove(self.wrapper)
         self.wrapper = None
-        state = self.layer.orchestrator.global_state
+        state = self._host.global_state()
         if state is not None:
             state.actions_for(self.instance_id).off_global_state_change()
 
@@ -319,14 +299,14 @@ class LoadedApp:
         self.prototype = None
         self.lifecycles = {}
         self._own = {}
-        self.layer.forget(self)
+        self._host.forget(self)
 
     # -- containers and hooks ---------------------------------------------------------------
 
     def _find_container(self) -> Any:
         spec = self.config.container
         if isinstance(spec, str):
-            return self.layer.orchestrator.document.query_selector(spec)
+            return self._host.document.query_selector(spec)
         return spec
 
     def _container(self, phase: str) -> Any:
@@ -335,31 +315,19 @@ class LoadedApp:
             when = "while" if phase == "mounting" else "after"
             raise ContainerNotFoundError(
                 f"[qiankun]: Target container with {self.config.container} not existed "
-                f"{when} {self.instance_id} {phase}!"
+                f"{when} {self.instance_id} {phase}!",
+                app_name=self.config.name,
             )
         return container
 
     async def _run_hooks(self, phase: str) -> None:
-        """qiankun's addons first (engine flag, public path), then the user's hooks."""
-        target = self.global_object
-        if phase == "before_load":
-            target[_POWERED] = True
-            target[_PUBLIC_PATH] = self._public_path()
-        elif phase == "before_mount":
-            target[_POWERED] = True
-            if self._mounted_once:
-                target[_PUBLIC_PATH] = self._public_path()
-        elif phase == "before_unmount":
-            if _POWERED in target:
-                del target[_POWERED]
-            if self._original_public_path is _MISSING:
-                if _PUBLIC_PATH in target:
-                    del target[_PUBLIC_PATH]
-            else:
-                target[_PUBLIC_PATH] = self._original_public_path
-        await call_all(self.hooks.get(phase, []), self.config.as_dict(), target)
+        """qiankun's addons of the phase first (engine flag, public path), then the user's."""
+        addon = ADDONS.get(phase)
+        if addon is not None:
+            addon(self)
+        await call_in_order(self.hooks.get(phase, []), self.config.as_dict(), self.global_object)
 
-    def _public_path(self) -> str:
+    def public_path(self) -> str:
         return self.imported.asset_public_path if self.imported is not None else "/"
 
 
@@ -367,4 +335,3 @@ def _empty(container: Any) -> None:
     for child in list(container):
         container.remove(child)
     container.text = None
-

@@ -16,8 +16,8 @@ from types import MappingProxyType
 import lxml.html
 from lxml import etree
 
-from ._entry_urls import UrlResolver
-from .errors import EntrySyntaxError
+from .._urls import UrlResolver
+from ..errors import EntrySyntaxError
 
 __all__ = ["Extracted", "Script", "Style", "extract_config", "extract_page"]
 

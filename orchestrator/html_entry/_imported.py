@@ -1,0 +1,136 @@
+"""``ImportedEntry``: what one entry became (template, scripts, styles, public path)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import cached_property
+from typing import Protocol
+
+from lxml import etree
+
+from ..errors import EntryLoadError
+from ._extract import Extracted, Script, Style
+
+__all__ = ["AssetSource", "ImportedEntry"]
+
+_log = logging.getLogger("orchestrator.html_entry")
+
+
+class AssetSource(Protocol):
+    """What an imported entry needs of its loader: asset texts and forgetting a stale entry."""
+
+    def session(self) -> AbstractAsyncContextManager[AssetSource]: ...
+
+    async def fetch_text(self, url: str, *, integrity: str | None = None) -> str: ...
+
+    def forget_entry(self, url: str | None) -> None: ...
+
+
+class ImportedEntry:
+    """What an entry became: template, assets and public path. Shared through the loader's cache,
+    so treat it as read-only; ``template_fragment()`` hands out fresh copies of the template."""
+
+    def __init__(
+        self, url: str | None, asset_public_path: str, extracted: Extracted, loader: AssetSource
+    ) -> None:
+        self.url = url
+        self.asset_public_path = asset_public_path
+        self._extracted = extracted
+        self._loader = loader
+
+    def __repr__(self) -> str:
+        return (
+            f"<ImportedEntry {self.url or 'config entry'}: {len(self.scripts)} scripts, "
+            f"{len(self.styles)} styles>"
+        )
+
+    @property
+    def scripts(self) -> tuple[Script, ...]:
+        return self._extracted.scripts
+
+    @property
+    def styles(self) -> tuple[Style, ...]:
+        return self._extracted.styles
+
+    @property
+    def entry_script(self) -> Script | None:
+        return self._extracted.entry_script
+
+    @property
+    def base_url(self) -> str:
+        """What relative URLs were resolved against: ``<base href>``, else the public path."""
+        return self._extracted.base_url
+
+    @cached_property
+    def template(self) -> str:
+        """The wrapper's content as HTML: ``<qiankun-head>…</qiankun-head>``, then the body's
+        content; each extracted tag is replaced by a comment naming it."""
+        return self._extracted.template_html()
+
+    def template_fragment(
+        self, style_texts: Sequence[str | None] | None = None
+    ) -> list[etree._Element]:
+        """A fresh deep copy of the parsed template nodes (no re-parse), to put in a wrapper.
+
+        With ``style_texts`` (one per style, as from ``get_external_style_sheets()``), each
+        stylesheet placeholder becomes an inline ``<style>``; ``None`` keeps the placeholder.
+        """
+        return self._extracted.copy_fragment(style_texts)
+
+    async def embedded_fragment(self, *, strict: bool = True) -> list[etree._Element]:
+        """``template_fragment`` with every external stylesheet fetched and inlined.
+
+        ``strict=False`` does what qiankun does: a stylesheet that cannot be fetched keeps its
+        placeholder comment (the failure is logged) instead of failing the whole template.
+        """
+        if strict:
+            return self.template_fragment(await self.get_external_style_sheets())
+        outcomes = await asyncio.gather(
+            *(self._texts([(s.href, s.content, s.integrity)]) for s in self.styles),
+            return_exceptions=True,
+        )
+        texts: list[str | None] = []
+        for outcome in outcomes:
+            if isinstance(outcome, EntryLoadError):
+                _log.warning("stylesheet left out of %s: %s", self.url or "config entry", outcome)
+                texts.append(None)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                texts.append(outcome[0])
+        return self.template_fragment(texts)
+
+    async def get_external_scripts(self) -> list[str]:
+        """The source of every script in document order (fetched in parallel, checked against
+        ``integrity``); any failure raises ``EntryLoadError`` naming the URL, and the entry is
+        dropped from the loader's caches so that a retry fetches the page again (it may have
+        been redeployed with other assets)."""
+        items = [(s.src, s.content, s.integrity) for s in self.scripts]
+        try:
+            return await self._texts(items)
+        except EntryLoadError:
+            self._loader.forget_entry(self.url)
+            raise
+
+    async def get_external_style_sheets(self) -> list[str]:
+        """The CSS of every style in order; a failure raises ``EntryLoadError`` naming the URL
+        and drops the entry from the caches, as ``get_external_scripts`` does."""
+        items = [(s.href, s.content, s.integrity) for s in self.styles]
+        try:
+            return await self._texts(items)
+        except EntryLoadError:
+            self._loader.forget_entry(self.url)
+            raise
+
+    async def _texts(self, items: list[tuple[str | None, str | None, str | None]]) -> list[str]:
+        async with self._loader.session() as loader:
+
+            async def one(url: str | None, content: str | None, integrity: str | None) -> str:
+                if url is None:
+                    return content or ""
+                return await loader.fetch_text(url, integrity=integrity)
+
+            return list(await asyncio.gather(*(one(*item) for item in items)))
