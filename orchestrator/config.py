@@ -9,9 +9,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .micro_apps import MicroAppRegistration
 
 __all__ = ["AppConfig", "ComposeConfig", "ConfigError", "load_config", "parse_config"]
 
@@ -35,7 +38,7 @@ class AppConfig:
     props: Mapping[str, Any] = field(default_factory=dict)
     layout: bool = False
 
-    def registration(self) -> dict[str, Any]:
+    def registration(self) -> MicroAppRegistration:
         """The dict ``Orchestrator.register_micro_apps`` takes; the entry must be known by now."""
         if self.entry is None:
             raise ConfigError(

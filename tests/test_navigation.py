@@ -458,3 +458,14 @@ def test_location_and_importer_normalise_urls_the_same_way() -> None:
     for url in ("http://a.com/#`x", "http://A.com:80/a/../b c?q=é#f g", "https://h/%7e?x=<y>"):
         assert Location(url).href == importer_normalize(url)
     assert Location("http://a.com/#`x").hash == "#%60x"  # WHATWG encodes ` in fragments
+
+
+def test_location_and_importer_share_one_resolver() -> None:
+    """``?`` keeps an empty query, as browsers do (``new URL("?", base)``); both halves agree."""
+    from orchestrator._urls import resolve_url
+
+    here = Location("http://localhost/shop/list?page=2#top")
+    assert here.resolve("?") == "http://localhost/shop/list?"
+    assert here.resolve("") == "http://localhost/shop/list?page=2"
+    for ref in ("?", "", "#x", "../a b", "//other.test/x", "\\\\evil", "?q=1#f", "./c;d"):
+        assert here.resolve(ref) == resolve_url(here.href, ref), ref

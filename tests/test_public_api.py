@@ -1,9 +1,15 @@
 """The exported surface is a contract (DESIGN.md): guard it, as httpx guards its own."""
 
+import importlib
 import inspect
+import typing
+
+import pytest
 
 import css_scoper
 import orchestrator
+import orchestrator.micro_apps
+import orchestrator.micro_apps._orchestrator
 import sandbox
 from orchestrator import AppStatus, Orchestrator
 
@@ -98,3 +104,88 @@ def test_sandbox_and_scoper_surface() -> None:
     assert css_scoper.app_prefix("app") == 'div[data-qiankun="app"]'
     assert css_scoper.scope_css(".a{}", "P") == "P .a{}"
     assert orchestrator.path_to_active_when("/app")("http://localhost/app/x")
+
+
+# Each package's exported names, exactly: adding one is a decision, and removing one breaks users.
+SURFACES = {
+    "orchestrator": {
+        "AppNotFoundError", "AppStatus", "ConfigError", "ContainerNotFoundError", "Document",
+        "EntryLoadError", "EntryLoader", "EntrySyntaxError", "Event", "GlobalState",
+        "GlobalStateActions", "History", "ImportedEntry", "IntegrityError", "InvalidExportsError",
+        "Layer", "LifecycleError", "LifecycleTimeoutError", "LifecyclesNotFoundError", "Location",
+        "MicroApp", "NavigationResult", "Orchestrator", "OrchestratorError", "Parcel",
+        "ParcelLifecycleError", "ParcelStateError", "RoutingEventDetail", "SandboxError",
+        "Script", "ScriptError", "Style", "Tab", "UntrustedOriginError", "Window",
+        "__version__", "import_entry", "path_to_active_when",
+    },
+    "orchestrator.html_entry": {
+        "Entry", "EntryLoadError", "EntryLoader", "EntrySyntaxError", "GetPublicPath",
+        "GetTemplate", "ImportedEntry", "IntegrityError", "Script", "Style",
+        "UntrustedOriginError", "default_public_path", "import_entry",
+    },
+    "orchestrator.micro_apps": {
+        "DEFAULT_CONFIGURATION", "Configuration", "HOOK_NAMES", "LifecycleHooks", "MicroApp",
+        "MicroAppConfig", "MicroAppRegistration", "MicroApps", "Orchestrator", "SandboxOptions",
+        "snake_case", "wrapper_id",
+    },
+    "orchestrator.asgi": {
+        "ComposeApp", "ComposedDocument", "OrchestratorFactory", "SessionOrchestrator",
+        "SessionStore", "start_orchestrator",
+    },
+    "orchestrator.cli": {"format_inspection", "inspect_entry", "main"},
+    "sandbox": {
+        "CodeCache", "DEFAULT_GLOBAL_WHITELIST", "Event", "LegacySandbox",
+        "LifecyclesNotFoundError", "ProxySandbox", "Sandbox", "SandboxError", "SandboxProxy",
+        "SandboxType", "SandboxWarning", "ScriptError", "ScriptLike", "SnapshotSandbox", "Window",
+        "find_lifecycles", "is_valid_lifecycles", "run_scripts", "sandbox_of",
+    },
+    "css_scoper": {
+        "CacheInfo", "GROUPING_AT_RULES", "ScopedCSSCache", "app_prefix", "main", "rewrite_urls",
+        "scope_css", "scope_css_command",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("package", sorted(SURFACES))
+def test_exported_surface_is_exactly_the_pinned_one(package: str) -> None:
+    module = importlib.import_module(package)
+    assert set(module.__all__) == SURFACES[package]
+    assert len(module.__all__) == len(set(module.__all__)), "a name is exported twice"
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_the_door_names_its_own_module() -> None:
+    """Reprs, docs and tracebacks show the public path, not where a class happens to live."""
+    assert Orchestrator.__module__ == "orchestrator"
+    assert repr(Orchestrator) == "<class 'orchestrator.Orchestrator'>"
+    for name in orchestrator.__all__:
+        value = getattr(orchestrator, name)
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str) and module.startswith("orchestrator"):
+            assert module == "orchestrator", name
+
+
+def test_qiankun_methods_are_typed_without_any() -> None:
+    hints = typing.get_type_hints(
+        orchestrator.micro_apps.Orchestrator.load_micro_app,
+        vars(orchestrator.micro_apps._orchestrator),
+    )
+    assert hints["return"] is orchestrator.MicroApp
+    assert hints["app"] is orchestrator.micro_apps.MicroAppRegistration
+    for name in ("register_micro_apps", "load_micro_app", "set_default_mount_app"):
+        source = inspect.signature(getattr(Orchestrator, name))
+        assert "Any" not in str(source.return_annotation), name
+
+
+def test_errors_name_app_phase_and_url() -> None:
+    died = orchestrator.LifecycleError("shop", "MOUNTING", "boom")
+    assert (died.app_name, died.phase, died.url) == ("shop", "mount", None)
+    load = orchestrator.EntryLoadError("http://a.test/", "HTTP status 404", app_name="shop")
+    assert (load.app_name, load.phase, load.url) == ("shop", "load", "http://a.test/")
+    missing = orchestrator.ContainerNotFoundError("no #main", app_name="shop")
+    assert (missing.app_name, missing.phase) == ("shop", "mount")
+    config = orchestrator.ConfigError("demo.toml", "entry", "missing", app="shop")
+    assert (config.app_name, config.phase) == ("shop", "config")
+    script = orchestrator.ScriptError("shop", "http://a.test/main.py", "NameError: x")
+    assert (script.app_name, script.script) == ("shop", "http://a.test/main.py")

@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 import pytest
-from engine_support import Recorder, record_events
+from engine_support import Gate, Recorder, record_events, until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +20,16 @@ S = AppStatus
 
 async def test_before_start_only_loads_and_fires_no_events() -> None:
     rec = Recorder()
+    gate = Gate()
     async with Orchestrator(url="http://localhost/a") as orch:
         seen = record_events(orch)
-        orch.register_application("a", rec.loader("a", load_delay=0.01), "/a")
+        orch.register_application("a", rec.loader("a", load_gate=gate), "/a")
         orch.register_application("b", rec.loader("b"), "/b")
         assert orch.get_app_status("a") is S.NOT_LOADED  # registering does not reroute
         pending = asyncio.ensure_future(orch.trigger_app_change())
-        await asyncio.sleep(0.002)
+        await gate.entered.wait()
         assert orch.get_app_status("a") is S.LOADING_SOURCE_CODE
+        gate.open()
         assert await pending == []
         assert orch.get_app_status("a") is S.NOT_BOOTSTRAPPED
         assert orch.get_app_status("b") is S.NOT_LOADED
@@ -41,11 +43,16 @@ async def test_before_start_only_loads_and_fires_no_events() -> None:
 
 async def test_app_still_loading_at_start_is_mounted_by_start() -> None:
     rec = Recorder()
+    gate = Gate()
     async with Orchestrator(url="http://localhost/a") as orch:
-        orch.register_application("a", rec.loader("a", load_delay=0.02), "/a")
+        orch.register_application("a", rec.loader("a", load_gate=gate), "/a")
         early = asyncio.ensure_future(orch.trigger_app_change())
-        await asyncio.sleep(0)
-        assert await orch.start() == ["a"]
+        await gate.entered.wait()
+        started = asyncio.ensure_future(orch.start())
+        await until(lambda: orch.started)  # start has queued its reroute; the load goes on
+        assert orch.get_app_status("a") is S.LOADING_SOURCE_CODE
+        gate.open()
+        assert await started == ["a"]
         await early
         assert rec.calls("a") == ["load", "bootstrap", "mount"]
 
@@ -53,16 +60,18 @@ async def test_app_still_loading_at_start_is_mounted_by_start() -> None:
 async def test_mounts_wait_for_every_unmount_while_loads_overlap_them() -> None:
     log: list[tuple[str, str]] = []
     rec = Recorder(log)
+    new_bootstrapped = Gate(opened=True)
 
     async def slow_unmount(props: dict[str, Any]) -> None:
         log.append(("old", "unmount"))
-        await asyncio.sleep(0.03)
+        await new_bootstrapped.entered.wait()  # the new app loads and bootstraps meanwhile
         log.append(("old", "unmounted"))
 
     old = rec.lifecycles("old", extra={"unmount": slow_unmount})
+    new = rec.loader("new", gates={"bootstrap": new_bootstrapped})
     async with Orchestrator(url="http://localhost/old") as orch:
         orch.register_application("old", old, "/old")
-        orch.register_application("new", rec.loader("new"), "/new")
+        orch.register_application("new", new, "/new")
         await orch.start()
         log.clear()
         assert await orch.navigate("/new") == ["new"]
@@ -77,10 +86,16 @@ async def test_mounts_wait_for_every_unmount_while_loads_overlap_them() -> None:
 
 async def test_a_fast_app_mounts_while_a_slow_one_is_still_loading() -> None:
     rec = Recorder()
+    fast_mounted = Gate(opened=True)
+    slow_load = Gate()
     async with Orchestrator(url="http://localhost/") as orch:
-        orch.register_application("slow", rec.loader("slow", load_delay=0.03), "/")
-        orch.register_application("fast", rec.loader("fast"), "/")
-        assert await orch.start() == ["slow", "fast"]
+        orch.register_application("slow", rec.loader("slow", load_gate=slow_load), "/")
+        orch.register_application("fast", rec.loader("fast", gates={"mount": fast_mounted}), "/")
+        started = asyncio.ensure_future(orch.start())
+        await fast_mounted.entered.wait()
+        assert orch.get_app_status("slow") is S.LOADING_SOURCE_CODE
+        slow_load.open()
+        assert await started == ["slow", "fast"]
     assert rec.log == [
         ("slow", "load"),
         ("fast", "load"),
@@ -94,7 +109,8 @@ async def test_a_fast_app_mounts_while_a_slow_one_is_still_loading() -> None:
 async def test_app_left_while_loading_is_never_bootstrapped() -> None:
     rec = Recorder()
     async with Orchestrator(url="http://localhost/#/slow") as orch:
-        orch.register_application("slow", rec.loader("slow", load_delay=0.03), "/#/slow")
+        gate = Gate(opened=True)
+        orch.register_application("slow", rec.loader("slow", load_gate=gate), "/#/slow")
         orch.register_application("fast", rec.loader("fast"), "/#/fast")
         await orch.start()
         assert orch.get_mounted_apps() == ["slow"]
@@ -102,9 +118,12 @@ async def test_app_left_while_loading_is_never_bootstrapped() -> None:
         assert orch.get_mounted_apps() == ["fast"]
         # now navigate away from slow while it loads again after an unload
         await orch.unload_application("slow")
+        gate.close()
         first = asyncio.ensure_future(orch.navigate("#/slow"))
-        await asyncio.sleep(0.005)
+        await gate.entered.wait()  # slow is loading again
         second = asyncio.ensure_future(orch.navigate("#/fast"))
+        await until(lambda: orch.location.hash == "#/fast")
+        gate.open()
         await first
         await second
         assert orch.get_app_status("slow") is S.NOT_BOOTSTRAPPED
@@ -116,13 +135,19 @@ async def test_app_left_while_loading_is_never_bootstrapped() -> None:
 async def test_reroutes_are_queued_and_collapsed_into_one_follow_up() -> None:
     rec = Recorder()
     async with Orchestrator(url="http://localhost/a") as orch:
+        b_mount = Gate(opened=True)
         for name in "abcd":
-            orch.register_application(name, rec.loader(name, delays={"mount": 0.01}), f"/{name}")
+            gates = {"mount": b_mount} if name == "b" else {}
+            orch.register_application(name, rec.loader(name, gates=gates), f"/{name}")
         await orch.start()
         seen = record_events(orch, ["routing-event"])
-        results = await asyncio.gather(
-            orch.navigate("/b"), orch.navigate("/c"), orch.navigate("/d")
-        )
+        b_mount.close()
+        first = asyncio.ensure_future(orch.navigate("/b"))
+        await b_mount.entered.wait()  # the reroute to /b is mounting b: the others must queue
+        queued = [asyncio.ensure_future(orch.navigate(path)) for path in ("/c", "/d")]
+        await until(lambda: orch.location.pathname == "/d")
+        b_mount.open()
+        results = [await first, *[await one for one in queued]]
         # /b ran; /c and /d were queued and served by one reroute at /d
         assert results == [["d"], ["d"], ["d"]]
         assert len(seen) == 2
@@ -138,7 +163,8 @@ async def test_one_reroute_at_a_time() -> None:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.002)
+        for _ in range(5):  # give any concurrent reroute the turns to overlap this one
+            await asyncio.sleep(0)
         running -= 1
 
     async with Orchestrator(url="http://localhost/x0") as orch:
@@ -196,7 +222,7 @@ async def test_async_cancel_navigation(resolved: Any, canceled: bool) -> None:
         await orch.start()
 
         async def decide() -> Any:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # resolves later than the dispatch that collected it
             if resolved == "boom":
                 raise RuntimeError("rejected")
             return resolved
@@ -289,9 +315,11 @@ async def test_dispatched_popstate_triggers_a_reroute() -> None:
         orch.history.push_state(None, "", "/a")  # URL changes, nobody told
         orch.history.on_change = handler
         assert orch.get_mounted_apps() == []
+        rerouted = asyncio.Event()
+        orch.events["routing-event"].connect(lambda sender, detail: rerouted.set())
         event = Event("popstate", state=None)
         orch.window.dispatch_event(event)
-        await asyncio.sleep(0.01)
+        await asyncio.wait_for(rerouted.wait(), 5)
         assert orch.get_mounted_apps() == ["a"]
         assert got == [event]
 
@@ -302,8 +330,7 @@ async def test_url_reroute_only_default_ignores_same_url_push_state() -> None:
         got: list[Any] = []
         orch.window.add_event_listener("popstate", got.append)
         seen = record_events(orch, ["routing-event"])
-        await orch.history.push_state({"x": 1}, "", "/same")
-        await asyncio.sleep(0)
+        assert await orch.history.push_state({"x": 1}, "", "/same") is None  # no reroute
         assert got == [] and seen == []
         await orch.history.push_state({"x": 2}, "", "/new-url")
         assert len(got) == 1 and len(seen) == 1
@@ -430,19 +457,22 @@ async def test_callers_queued_behind_a_failed_reroute_are_still_served(
         await orch.start()
         original = orch._steps.mount
         failures = 0
+        gate = Gate()
 
         async def mount_once_broken(unit: Any, *, hard: bool = False) -> None:
             nonlocal failures
             if failures == 0:
                 failures += 1
-                await asyncio.sleep(0.01)
+                await gate.pass_through()
                 raise RuntimeError("engine bug")
             await original(unit, hard=hard)
 
         monkeypatch.setattr(orch._steps, "mount", mount_once_broken)
         first = asyncio.ensure_future(orch.navigate("/a"))
-        await asyncio.sleep(0.001)
+        await gate.entered.wait()
         second = asyncio.ensure_future(orch.navigate("/b"))
+        await until(lambda: orch.location.pathname == "/b")  # queued behind the failing one
+        gate.open()
         with pytest.raises(RuntimeError, match="engine bug"):
             await first
         assert await asyncio.wait_for(second, 1) == ["b"]

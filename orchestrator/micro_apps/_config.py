@@ -3,16 +3,66 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal, Required, TypedDict
 
 __all__ = [
     "DEFAULT_CONFIGURATION",
     "START_OPTIONS",
+    "Configuration",
+    "LifecycleHooks",
     "MicroAppConfig",
+    "MicroAppRegistration",
+    "SandboxOptions",
     "check_app",
     "check_configuration",
 ]
+
+Hook = Callable[[Mapping[str, Any], Any], Any]
+"""A global lifecycle hook: ``hook(app, window)``, sync or async."""
+
+
+class MicroAppRegistration(TypedDict, total=False):
+    """One app for ``register_micro_apps``/``load_micro_app`` (``active_rule`` only routed)."""
+
+    name: Required[str]
+    entry: Required[str | Mapping[str, Any]]
+    container: Required[Any]
+    """A CSS selector, or an element of the tab's document."""
+    active_rule: str | Callable[[Any], bool] | Sequence[str | Callable[[Any], bool]]
+    props: Mapping[str, Any]
+    loader: Callable[[bool], Any]
+    """qiankun's ``loader(loading)``: told when the app starts and stops loading."""
+
+
+class SandboxOptions(TypedDict, total=False):
+    strict_style_isolation: bool
+    experimental_style_isolation: bool
+    loose: bool
+
+
+class Configuration(TypedDict, total=False):
+    """qiankun's ``start``/``load_micro_app`` options, in Python spelling."""
+
+    prefetch: bool | Literal["all"] | Sequence[str] | Callable[[list[dict[str, Any]]], Any]
+    sandbox: bool | SandboxOptions
+    singular: bool | Callable[[Mapping[str, Any]], bool | Awaitable[bool]]
+    fetch: Callable[[str], Any] | None
+    get_public_path: Callable[[Any], str] | None
+    get_template: Callable[[str], str] | None
+    exclude_asset_filter: Callable[[str], bool] | None
+    script_mode: Literal["passthrough", "drop"]
+
+
+class LifecycleHooks(TypedDict, total=False):
+    """``register_micro_apps``' global hooks, each a hook or a list of them."""
+
+    before_load: Hook | Sequence[Hook]
+    before_mount: Hook | Sequence[Hook]
+    after_mount: Hook | Sequence[Hook]
+    before_unmount: Hook | Sequence[Hook]
+    after_unmount: Hook | Sequence[Hook]
+
 
 #: ``start`` options of qiankun (in Python spelling) and their defaults.
 DEFAULT_CONFIGURATION: dict[str, Any] = {

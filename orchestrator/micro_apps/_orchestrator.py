@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core import Tab
+from ._config import Configuration, LifecycleHooks, MicroAppRegistration
 from ._layer import MicroApps
 from ._micro_app import MicroApp
 
@@ -46,21 +47,22 @@ class Orchestrator(Tab):
         self.add_layer(self.micro_apps)
 
     def register_micro_apps(
-        self, apps: Iterable[Mapping[str, Any]], hooks: Mapping[str, Any] | None = None
+        self, apps: Iterable[MicroAppRegistration], hooks: LifecycleHooks | None = None
     ) -> None:
         """qiankun's ``registerMicroApps``: each app becomes a routed single-spa application."""
         self.micro_apps.register_micro_apps(apps, hooks)
 
     async def load_micro_app(
         self,
-        app: Mapping[str, Any],
-        configuration: Mapping[str, Any] | None = None,
-        hooks: Mapping[str, Any] | None = None,
+        app: MicroAppRegistration,
+        configuration: Configuration | None = None,
+        hooks: LifecycleHooks | None = None,
     ) -> MicroApp:
         """qiankun's ``loadMicroApp``: load and mount an app by hand, outside routing."""
         return await self.micro_apps.load_micro_app(app, configuration, hooks)
 
     async def prefetch_apps(self, apps: Iterable[Mapping[str, Any]]) -> None:
+        # qiankun's prefetchApps takes ``{name, entry}`` objects
         """Fetch the given apps' entries and assets now, so their first mount does not wait."""
         await self.micro_apps.prefetch_apps(apps)
 
