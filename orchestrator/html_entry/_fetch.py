@@ -1,4 +1,4 @@
-"""Fetching entries and assets with limits, decoding them, and caches that share in-flight work."""
+"""Fetching entries and assets with limits, checking their integrity, and decoding them."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ import hmac
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 import httpx
 
 from ..errors import EntryLoadError, IntegrityError
 
-__all__ = ["AsyncOnceCache", "FetchHook", "Fetched", "decode_html", "fetch_bytes"]
-
-K = TypeVar("K")
-V = TypeVar("V")
+__all__ = ["FetchHook", "Fetched", "check_integrity", "decode_html", "decode_text", "fetch_bytes"]
 
 FetchHook = Callable[[str], Awaitable["httpx.Response | str | bytes"]]
 """A custom fetch: returns an ``httpx.Response`` (status checked), or the body as text or bytes."""
@@ -202,48 +198,3 @@ def _bom_charset(body: bytes) -> str | None:
 def _meta_charset(body: bytes) -> str | None:
     found = _META_CHARSET.search(body[:4096])
     return found.group(1).decode("ascii") if found else None
-
-
-class AsyncOnceCache(Generic[K, V]):
-    """Results by key: concurrent callers for one key share one computation; only successes
-    are kept, so a failed key is computed again on the next call."""
-
-    def __init__(self) -> None:
-        self._done: dict[K, V] = {}
-        self._running: dict[K, asyncio.Future[V]] = {}
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._done
-
-    def __len__(self) -> int:
-        return len(self._done)
-
-    def peek(self, key: K) -> V | None:
-        return self._done.get(key)
-
-    def clear(self) -> None:
-        self._done.clear()
-
-    def discard(self, key: K) -> None:
-        self._done.pop(key, None)
-
-    def discard_where(self, predicate: Callable[[K], bool]) -> None:
-        for key in [k for k in self._done if predicate(k)]:
-            del self._done[key]
-
-    async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        if key in self._done:
-            return self._done[key]
-        running = self._running.get(key)
-        if running is None:
-            running = asyncio.ensure_future(self._run(key, compute))
-            self._running[key] = running
-        return await asyncio.shield(running)
-
-    async def _run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        try:
-            value = await compute()
-            self._done[key] = value
-            return value
-        finally:
-            self._running.pop(key, None)

@@ -22,9 +22,9 @@ from .._lru import LRUCache
 from .._selectors import SelectorCache
 from .._urls import default_public_path, is_absolute_http_url
 from ..errors import EntryLoadError
+from ._cache import AsyncOnceCache
 from ._extract import extract_config, extract_page, new_parser
 from ._fetch import (
-    AsyncOnceCache,
     Fetched,
     FetchHook,
     check_integrity,
