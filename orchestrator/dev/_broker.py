@@ -125,7 +125,8 @@ class Broker:
     """dts-plugin's broker on ``websockets``: ``async with Broker() as b: await b.serve()``.
 
     ``heartbeat``: seconds between pings; a peer that does not answer within half of it is
-    dropped, so a dead peer is gone within two heartbeats. ``idle_timeout``: close this long
+    dropped (after a quarter more for the closing handshake), so a dead peer is gone within
+    two heartbeats. ``idle_timeout``: close this long
     after the last connection leaves (or after start if none comes); ``None`` keeps serving.
     ``max_size``: the largest message accepted, in bytes. ``allowed_origins``: browser origins
     besides loopback ones whose pages may connect. ``on_event`` sees every :class:`BrokerEvent`.
@@ -192,7 +193,7 @@ class Broker:
             max_size=self.max_size * HARD_LIMIT_FACTOR,
             ping_interval=self.heartbeat,
             ping_timeout=self.heartbeat / 2,
-            close_timeout=self.heartbeat / 2,
+            close_timeout=self.heartbeat / 4,
         )
         logger.info("dev broker listening on %s", self.url)
         self._arm_idle()
