@@ -96,6 +96,7 @@ class BrokerClient:
             self._conn = await connect(
                 self.url,
                 proxy=None,
+                compression=None,
                 ping_interval=self.heartbeat,
                 ping_timeout=None if self.heartbeat is None else self.heartbeat / 2,
                 close_timeout=2.0,
