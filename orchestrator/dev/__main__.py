@@ -47,8 +47,9 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"error cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", flush=True)
         return 3
     loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []  # holds the task: the loop keeps only a weak one
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: loop.create_task(broker.aclose()))
+        loop.add_signal_handler(signum, lambda: closing.append(loop.create_task(broker.aclose())))
     print(f"{READY} {broker.url}", flush=True)
     try:
         await broker.serve()

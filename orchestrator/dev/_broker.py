@@ -212,7 +212,7 @@ class Broker:
             await self._closed.wait()
             return
         self._closing = True
-        if self._idle_task is not None:
+        if self._idle_task is not None and self._idle_task is not asyncio.current_task():
             self._idle_task.cancel()
         try:
             if self._server is not None:

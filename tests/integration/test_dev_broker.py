@@ -339,6 +339,22 @@ async def test_a_new_connection_takes_over_a_publisher_name_with_its_subscribers
     assert (await old.recv())["payload"]["code"] == "NOT_OWNER"
 
 
+async def test_publishers_match_by_name_whatever_host_the_subscriber_gives(
+    broker: Broker, raw: Any
+) -> None:
+    """Upstream keyed publishers by ``name:ip`` and never subscribed a remote given by host name."""
+    pub, sub = await raw(), await raw()
+    await pub.ack("ADD_PUBLISHER", publisher_payload("catalog"))
+    payload = {
+        "name": "shell",
+        "ip": "127.0.0.1",
+        "publishers": [{"name": "catalog", "ip": "localhost"}],
+    }
+    await sub.act("ADD_SUBSCRIBER", payload)
+    assert (await sub.recv())["kind"] == "UPDATE_SUBSCRIBER"
+    assert broker.state().publishers == {"catalog": ("shell",)}
+
+
 # --- loop suppression -------------------------------------------------------------------------
 
 
@@ -638,6 +654,8 @@ async def test_the_broker_exits_when_its_last_client_leaves(events: Events) -> N
     await asyncio.wait_for(serving, WAIT)
     assert broker.closed
     assert any(e.kind is EventKind.IDLE for e in events.seen)
+    assert not broker._server.is_serving()  # type: ignore[union-attr]
+    await broker.aclose()  # idempotent
 
 
 async def test_without_an_idle_timeout_the_broker_keeps_serving(events: Events) -> None:
