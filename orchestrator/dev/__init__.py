@@ -1,7 +1,7 @@
 """The dev loop's broker (DESIGN.md §8): dts-plugin's model of publishers, subscribers and web
 clients over WebSockets, on loopback, with heartbeats and loop suppression."""
 
-from ._broker import Broker, BrokerEvent, BrokerState, EventKind
+from ._broker import Broker
 from ._clients import Ack, BrokerClient, Publisher, Subscriber, Update, WebClient
 from ._errors import (
     BrokerMessageError,
@@ -21,6 +21,7 @@ from ._protocol import (
     UpdateMode,
     should_deliver,
 )
+from ._routing import BrokerEvent, BrokerState, EventKind
 from ._spawn import BrokerHandle, ensure_running, probe
 
 __all__ = [
