@@ -163,13 +163,12 @@ class BrokerClient:
             async for raw in self._conn:
                 try:
                     message = decode_message(raw)
-                except BrokerMessageError as exc:
+                    if message.type is MessageType.LOG:
+                        self._on_log(message)
+                    elif message.type is MessageType.API:
+                        self._inbox.put_nowait(message)
+                except (BrokerMessageError, TypeError, ValueError) as exc:
                     logger.warning("ignored a message from the broker: %s", exc)
-                    continue
-                if message.type is MessageType.LOG:
-                    self._on_log(message)
-                elif message.type is MessageType.API:
-                    self._inbox.put_nowait(message)
         except ConnectionClosed:
             pass
         finally:
@@ -179,6 +178,7 @@ class BrokerClient:
             self._fail_pending(f"disconnected ({close})")
 
     def _on_log(self, message: Message) -> None:
+        """Pair an ``AckLog``/``ErrorLog`` with the oldest action still waiting for one."""
         if message.kind == LogKind.BROKER_EXIT:
             self.broker_exited.set()
             return
@@ -187,23 +187,25 @@ class BrokerClient:
         kind, future = self._pending.popleft()
         if future.done():
             return
+        payload = message.payload
         if message.kind == LogKind.ERROR:
             future.set_exception(
                 BrokerMessageError(
-                    str(message.payload.get("code", "")),
-                    str(message.payload.get("detail", message.msg or "")),
+                    str(payload.get("code", "")),
+                    str(payload.get("detail", message.msg or "")),
                     action=message.action_kind,
                 )
             )
-        else:
-            future.set_result(
-                Ack(
-                    message.action_kind or kind,
-                    message.msg or "",
-                    int(message.payload.get("notified", 0)),
-                    message.payload,
-                )
+            return
+        notified = payload.get("notified", 0)
+        future.set_result(
+            Ack(
+                message.action_kind or kind,
+                message.msg or "",
+                notified if isinstance(notified, int) else 0,
+                payload,
             )
+        )
 
     async def _work(self) -> None:
         while (message := await self._inbox.get()) is not None:

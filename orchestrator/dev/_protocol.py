@@ -92,6 +92,7 @@ class ErrorCode(enum.StrEnum):
     MESSAGE_TOO_BIG = "MESSAGE_TOO_BIG"
     UNKNOWN_PUBLISHER = "UNKNOWN_PUBLISHER"
     NOT_OWNER = "NOT_OWNER"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 def now_ms() -> int:
@@ -281,14 +282,16 @@ def decode_message(raw: str | bytes) -> Message:
         ) from None
     payload = data.get("payload")
     level = data.get("level")
+    stamp = data.get("time")
+    action_kind, msg = data.get("actionKind"), data.get("msg")
     return Message(
         type=kind_type,
         kind=str(data.get("kind", "")),
         payload=payload if isinstance(payload, dict) else {},
-        time=int(data.get("time") or 0),
+        time=int(stamp) if isinstance(stamp, int | float) else 0,
         level=LogLevel(str(level)) if level in LogLevel.__members__ else None,
-        action_kind=data.get("actionKind"),
-        msg=data.get("msg"),
+        action_kind=action_kind if isinstance(action_kind, str) else None,
+        msg=msg if isinstance(msg, str) else None,
     )
 
 

@@ -156,7 +156,8 @@ class Router:
         except Exception:  # a bug here must not take the broker down for everyone else
             logger.exception("dev broker failed on a message from %s", peer.label())
             self._reject(
-                peer, BrokerMessageError(ErrorCode.BAD_PAYLOAD, "the broker failed on this message")
+                peer,
+                BrokerMessageError(ErrorCode.INTERNAL_ERROR, "the broker failed on this message"),
             )
 
     def _reject(self, peer: Peer, exc: BrokerMessageError) -> None:

@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from orchestrator.dev import (
+    ActionKind,
     Broker,
     BrokerEvent,
     BrokerMessageError,
@@ -665,3 +666,24 @@ async def test_without_an_idle_timeout_the_broker_keeps_serving(events: Events) 
         await events.wait_for(lambda e: e.kind is EventKind.PEER_DROPPED)
         async with WebClient("catalog", url=broker.url):
             assert broker.state().web_clients == {"catalog": 1}
+
+
+async def test_a_client_shrugs_off_garbage_from_a_broker() -> None:
+    """The reader task must survive anything the other end sends, and still pair its acks."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def babble(conn: ServerConnection) -> None:
+        async for _ in conn:
+            for junk in ("{nope", "[]", '{"type": "Nope"}', '{"type": "Log", "time": "noon"}'):
+                await conn.send(junk)
+            await conn.send(
+                json.dumps(
+                    {"type": "Log", "kind": "AckLog", "msg": "ok", "payload": {"notified": "x"}}
+                )
+            )
+
+    async with serve(babble, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        async with WebClient("catalog", url=f"ws://127.0.0.1:{port}/") as page:
+            ack = await page.send_raw(ActionKind.NOTIFY_WEB_CLIENT, "{}")
+            assert (ack.message, ack.notified) == ("ok", 0)

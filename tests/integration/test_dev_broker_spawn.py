@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -134,3 +135,20 @@ async def test_a_port_that_accepts_but_never_answers_is_a_clear_error() -> None:
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_the_broker_process_says_why_it_cannot_listen() -> None:
+    async with LoopbackServer() as server:
+        port = server.port
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "orchestrator.dev",
+            "--port",
+            str(port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), WAIT)
+    assert process.returncode == 3
+    assert out.decode().startswith(f"error cannot listen on 127.0.0.1:{port}")
