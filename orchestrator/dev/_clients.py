@@ -69,6 +69,12 @@ class Update:
     source_paths: tuple[str, ...]
     types_url: str
 
+    @property
+    def is_first_pull(self) -> bool:
+        """The pull a subscriber gets on joining (or when its remote comes up), not a change:
+        only then is a ``PASSIVE`` update's path the publisher alone."""
+        return self.mode is UpdateMode.PASSIVE and self.source_paths == (self.publisher,)
+
 
 async def _call(callback: Callback | None, *args: Any) -> None:
     if callback is None:
@@ -150,6 +156,10 @@ class BrokerClient:
         except ConnectionClosed as exc:
             self._fail_pending(f"connection closed: {exc}")
         return await future
+
+    async def reload_pages(self, name: str, *, mode: UpdateMode = UpdateMode.POSITIVE) -> Ack:
+        """``NOTIFY_WEB_CLIENT``: reload every page showing app ``name``; the ack counts them."""
+        return await self.send(ActionKind.NOTIFY_WEB_CLIENT, WebClientNotice(name, mode))
 
     def _fail_pending(self, detail: str) -> None:
         while self._pending:
@@ -257,11 +267,9 @@ class Publisher(BrokerClient):
             PublisherUpdate(self.name, self.ip, kind, mode, paths, self.types_url),
         )
 
-    async def reload_pages(self, *, mode: UpdateMode = UpdateMode.POSITIVE, name: str = "") -> Ack:
-        """``NOTIFY_WEB_CLIENT``: reload every page showing ``name`` (this app by default)."""
-        return await self.send(
-            ActionKind.NOTIFY_WEB_CLIENT, WebClientNotice(name or self.name, mode)
-        )
+    async def reload_pages(self, name: str = "", *, mode: UpdateMode = UpdateMode.POSITIVE) -> Ack:
+        """``NOTIFY_WEB_CLIENT`` for this app's pages (or app ``name``'s)."""
+        return await super().reload_pages(name or self.name, mode=mode)
 
     async def follow_dynamic_remote(self, remote_info: Mapping[str, Any]) -> Ack:
         """``ADD_DYNAMIC_REMOTE``: be told (``FETCH_TYPES``) whenever that remote updates."""

@@ -591,6 +591,7 @@ async def test_clients_carry_an_app_change_to_hosts_and_pages(broker: Broker) ->
             ]
             first = await asyncio.wait_for(pulled.get(), WAIT)
             assert (first.publisher, first.mode) == ("catalog", UpdateMode.PASSIVE)
+            assert first.is_first_pull
             pages = [WebClient("catalog", url=broker.url, on_reload=reloaded.put) for _ in range(2)]
             for page in pages:
                 await page.__aenter__()
@@ -600,11 +601,17 @@ async def test_clients_carry_an_app_change_to_hosts_and_pages(broker: Broker) ->
                 update = await asyncio.wait_for(pulled.get(), WAIT)
                 assert update.types_url == "http://x/catalog-2.zip"
                 assert update.source_paths == ("catalog",) and update.mode is UpdateMode.POSITIVE
+                assert not update.is_first_pull
                 ack = await catalog.reload_pages()
                 assert ack.message == "catalog changed → 2 pages reloaded" and ack.notified == 2
-                assert [await asyncio.wait_for(reloaded.get(), WAIT) for _ in pages] == [
+                assert [await asyncio.wait_for(reloaded.get(), WAIT) for _ in pages] == 2 * [
                     "catalog"
-                ] * 2
+                ]
+                # The composer (a subscriber, no publisher) reloads the pages the same way.
+                assert (await shell.reload_pages("catalog")).notified == 2
+                assert [await asyncio.wait_for(reloaded.get(), WAIT) for _ in pages] == 2 * [
+                    "catalog"
+                ]
             finally:
                 for page in pages:
                     await page.aclose()
