@@ -244,12 +244,15 @@ class Router:
         peer.publishers.add(info.name)
         waiting = self._shelter.pop(info.name, {})
         publisher.subscribers.update(waiting)
-        if waiting:
-            broadcast([p.conn for p in waiting.values()], self._first_pull(publisher))
+        # Everyone subscribed pulls: those released from the shelter, and those kept from a
+        # connection this one replaced (a restarted dev server may serve its types elsewhere).
+        told = list(publisher.subscribers.values())
+        if told:
+            broadcast([p.conn for p in told], self._first_pull(publisher))
         message = f"publisher {info.name} registered"
         if waiting:
             message += f", {_plural(len(waiting), 'waiting subscriber')} released"
-        event = self.emit(EventKind.PUBLISHER_ADDED, info.name, message, len(waiting))
+        event = self.emit(EventKind.PUBLISHER_ADDED, info.name, message, len(told))
         self._ack(peer, ActionKind.ADD_PUBLISHER, event, released=sorted(waiting))
 
     def _update_publisher(self, peer: Peer, update: PublisherUpdate) -> None:

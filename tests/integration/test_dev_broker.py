@@ -334,7 +334,12 @@ async def test_a_new_connection_takes_over_a_publisher_name_with_its_subscribers
     await old.ack("ADD_PUBLISHER", publisher_payload("catalog"))
     await sub.act("ADD_SUBSCRIBER", subscriber_payload("shell", "catalog"))
     await sub.recv(), await sub.recv()
-    await new.ack("ADD_PUBLISHER", publisher_payload("catalog"))
+    reply = await new.ack(
+        "ADD_PUBLISHER", {**publisher_payload("catalog"), "remoteTypeTarPath": "v2"}
+    )
+    assert reply["payload"]["notified"] == 1
+    pull = await sub.recv()  # the kept subscriber pulls from the new one
+    assert pull["kind"] == "UPDATE_SUBSCRIBER" and pull["payload"]["remoteTypeTarPath"] == "v2"
     assert (await new.ack("UPDATE_PUBLISHER", {"name": "catalog"}))["payload"]["notified"] == 1
     await old.act("UPDATE_PUBLISHER", {"name": "catalog"})
     assert (await old.recv())["payload"]["code"] == "NOT_OWNER"
