@@ -658,11 +658,11 @@ async def test_a_client_of_no_broker_raises_a_typed_error() -> None:
 
 
 async def test_the_broker_exits_when_its_last_client_leaves(events: Events) -> None:
-    broker = Broker(port=0, idle_timeout=0.3, on_event=events)
+    broker = Broker(port=0, idle_timeout=0.5, on_event=events)
     await broker.start()
     serving = asyncio.create_task(broker.serve())
     async with WebClient("catalog", url=broker.url):
-        done, _ = await asyncio.wait({serving}, timeout=0.6)  # twice the idle timeout
+        done, _ = await asyncio.wait({serving}, timeout=0.75)  # longer than the idle timeout
         assert not done  # a connected client keeps it serving
     await asyncio.wait_for(serving, WAIT)
     assert broker.closed
