@@ -19,6 +19,7 @@ class EntryLoadError(OrchestratorError):
     """An app's entry (or one of its assets) could not be fetched or understood."""
 
     phase = "load"
+    url: str
 
     def __init__(self, url: str, reason: str, *, app_name: str | None = None) -> None:
         self.url = url

@@ -119,9 +119,9 @@ SURFACES = {
         "__version__", "import_entry", "path_to_active_when",
     },
     "orchestrator.html_entry": {
-        "Entry", "EntryLoadError", "EntryLoader", "EntrySyntaxError", "GetPublicPath",
-        "GetTemplate", "ImportedEntry", "IntegrityError", "Script", "Style",
-        "UntrustedOriginError", "default_public_path", "import_entry",
+        "OFF_LOOP_BYTES", "AssetKind", "Entry", "EntryLoadError", "EntryLoader",
+        "EntrySyntaxError", "GetPublicPath", "GetTemplate", "ImportedEntry", "IntegrityError",
+        "Script", "Style", "UntrustedOriginError", "default_public_path", "import_entry",
     },
     "orchestrator.micro_apps": {
         "DEFAULT_CONFIGURATION", "Configuration", "HOOK_NAMES", "LifecycleHooks", "MicroApp",
@@ -140,8 +140,9 @@ SURFACES = {
         "find_lifecycles", "is_valid_lifecycles", "run_scripts", "sandbox_of",
     },
     "css_scoper": {
-        "CacheInfo", "GROUPING_AT_RULES", "ScopedCSSCache", "app_prefix", "main", "rewrite_urls",
-        "scope_css", "scope_css_command",
+        "CacheInfo", "GROUPING_AT_RULES", "ImportRule", "ScopedCSSCache", "app_prefix",
+        "escape_for_style_element", "main", "rewrite_urls", "scope_css", "scope_css_command",
+        "split_imports", "wrap_imported",
     },
 }  # fmt: skip
 

@@ -7,9 +7,19 @@ from .._urls import default_public_path
 from ..errors import EntryLoadError, EntrySyntaxError, IntegrityError, UntrustedOriginError
 from ._extract import Script, Style
 from ._imported import ImportedEntry
-from ._loader import Entry, EntryLoader, GetPublicPath, GetTemplate, import_entry
+from ._loader import (
+    OFF_LOOP_BYTES,
+    AssetKind,
+    Entry,
+    EntryLoader,
+    GetPublicPath,
+    GetTemplate,
+    import_entry,
+)
 
 __all__ = [
+    "OFF_LOOP_BYTES",
+    "AssetKind",
     "Entry",
     "EntryLoadError",
     "EntryLoader",

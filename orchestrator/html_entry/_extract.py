@@ -206,6 +206,10 @@ def _extract_page(
         elif state.base is None and node.get("href") is not None:
             base = state.set_base(node.get("href") or "")
             _replace(node, _comment(f" base {base}{_SUFFIX}"))
+        else:
+            # only the first <base href> counts (as in browsers); every one is removed, or it
+            # would reach the composed page and rebase the shell's links and forms
+            _replace(node, _comment(" base" + _SUFFIX))
     head, body = root.find("head"), root.find("body")
     if head is None:
         qiankun_head = root.makeelement("qiankun-head", {})

@@ -1,4 +1,10 @@
-"""Fetching entries and assets with limits, checking their integrity, and decoding them."""
+"""Fetching entries and assets with limits, checking their integrity, and decoding them.
+
+Redirects are followed here, one hop at a time, so that every URL of the chain is checked by
+the caller's policy before it is requested (trust is decided on the final URL, not the first).
+Bodies are read raw and decoded here too, with an output limit on every step: a compressed body
+can never cost more memory than ``max_bytes`` plus one network chunk.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,35 @@ import codecs
 import hashlib
 import hmac
 import re
+import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from .._urls import resolve_url
 from ..errors import EntryLoadError, IntegrityError
+from ._encodings import lookup as lookup_encoding
 
-__all__ = ["FetchHook", "Fetched", "check_integrity", "decode_html", "decode_text", "fetch_bytes"]
+__all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_REDIRECTS",
+    "FetchHook",
+    "Fetched",
+    "HopCheck",
+    "check_integrity",
+    "decode_html",
+    "decode_text",
+    "fetch_bytes",
+]
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""What we ask servers for: only encodings we decode ourselves with an output limit."""
+MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+HopCheck = Callable[[str], Awaitable[None]]
+"""Called with each URL of a redirect chain before it is requested; raises to refuse it."""
 
 FetchHook = Callable[[str], Awaitable["httpx.Response | str | bytes"]]
 """A custom fetch: returns an ``httpx.Response`` (status checked), or the body as text or bytes."""
@@ -28,11 +55,22 @@ _SRI = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sh
 
 @dataclass(frozen=True)
 class Fetched:
-    """A successful response body, with the ``Content-Type`` it came with."""
+    """A successful response body, with the ``Content-Type`` it came with.
+
+    ``url`` is where the body came from (the last hop); ``hops`` every URL requested on the way,
+    the first being the one asked for.
+    """
 
     url: str
     body: bytes
     content_type: str
+    hops: tuple[str, ...] = field(default=())
+    text_charset: str | None = None
+    """Set when the body is known to be text in this charset (a fetch hook returned ``str``)."""
+
+    @property
+    def requested(self) -> str:
+        return self.hops[0] if self.hops else self.url
 
     @property
     def mime(self) -> str:
@@ -40,6 +78,8 @@ class Fetched:
 
     @property
     def charset(self) -> str | None:
+        if self.text_charset is not None:
+            return self.text_charset
         for param in self.content_type.split(";")[1:]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "charset" and value.strip():
@@ -54,17 +94,25 @@ async def fetch_bytes(
     hook: FetchHook | None,
     time_limit: float,
     max_bytes: int,
+    check_hop: HopCheck | None = None,
+    content_types: frozenset[str] | None = None,
 ) -> Fetched:
     """GET ``url`` within ``time_limit`` seconds overall; raise ``EntryLoadError`` naming the cause.
 
-    Bodies larger than ``max_bytes`` are refused as soon as that is known (``Content-Length`` or
-    the running total), so they are never buffered whole.
+    Every URL of the redirect chain passes ``check_hop`` before it is requested. Bodies larger
+    than ``max_bytes`` (decoded) are refused as soon as that is known, so they are never
+    buffered whole; with ``content_types``, a response whose MIME type is not one of them (``""``
+    for none) is refused before its body is read.
     """
     try:
         async with asyncio.timeout(time_limit):
             if hook is not None:
-                return await _from_hook(url, await hook(url), max_bytes)
-            return await _stream(url, client(), max_bytes)
+                if check_hop is not None:
+                    await check_hop(url)
+                fetched = await _from_hook(url, await hook(url), max_bytes)
+                _check_type(fetched.url, fetched.content_type, content_types)
+                return fetched
+            return await _follow(url, client(), max_bytes, check_hop, content_types)
     except EntryLoadError:
         raise
     except (TimeoutError, httpx.TimeoutException):
@@ -81,20 +129,107 @@ async def fetch_bytes(
         raise EntryLoadError(url, f"the fetch hook failed: {_describe(exc)}") from exc
 
 
-async def _stream(url: str, client: httpx.AsyncClient, max_bytes: int) -> Fetched:
-    async with client.stream("GET", url) as response:
-        _check_status(url, response)
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise EntryLoadError(url, f"body too large: {declared} bytes > max_bytes {max_bytes}")
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in response.aiter_bytes():
-            total += len(chunk)
-            if total > max_bytes:
-                raise EntryLoadError(url, f"body too large: over max_bytes {max_bytes}")
-            chunks.append(chunk)
-        return Fetched(url, b"".join(chunks), response.headers.get("content-type", ""))
+async def _follow(
+    url: str,
+    client: httpx.AsyncClient,
+    max_bytes: int,
+    check_hop: HopCheck | None,
+    content_types: frozenset[str] | None,
+) -> Fetched:
+    hops: list[str] = []
+    current = url
+    while True:
+        if len(hops) > MAX_REDIRECTS:
+            raise EntryLoadError(url, f"more than {MAX_REDIRECTS} redirects")
+        if check_hop is not None:
+            await check_hop(current)
+        hops.append(current)
+        headers = {"accept-encoding": ACCEPT_ENCODING}
+        async with client.stream("GET", current, headers=headers, follow_redirects=False) as reply:
+            location = reply.headers.get("location")
+            if reply.status_code in _REDIRECTS and location:
+                try:
+                    current = resolve_url(current, location)
+                except ValueError as exc:
+                    raise EntryLoadError(url, f"redirected to an invalid URL: {exc}") from None
+                continue
+            _check_status(current, reply)
+            content_type = reply.headers.get("content-type", "")
+            _check_type(current, content_type, content_types)
+            body = await _read_bounded(current, reply, max_bytes)
+            return Fetched(current, body, content_type, tuple(hops))
+
+
+async def _read_bounded(url: str, reply: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body, refused as soon as it would exceed ``max_bytes``."""
+    declared = reply.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise EntryLoadError(url, f"body too large: {declared} bytes > max_bytes {max_bytes}")
+    decoder = _decoder(url, reply.headers.get("content-encoding", ""))
+    chunks: list[bytes] = []
+    total = 0
+    async for raw in reply.aiter_raw():
+        piece = raw if decoder is None else decoder.feed(raw, max_bytes - total)
+        total += len(piece)
+        if total > max_bytes:
+            raise EntryLoadError(url, f"body too large: over max_bytes {max_bytes} decoded")
+        chunks.append(piece)
+    if decoder is not None:
+        tail = decoder.finish(url, max_bytes - total)
+        total += len(tail)
+        chunks.append(tail)
+    return b"".join(chunks)
+
+
+class _Inflater:
+    """zlib decoding (gzip or deflate) that never returns more than it is allowed to."""
+
+    def __init__(self, wbits: int, *, fallback_wbits: int | None = None) -> None:
+        self._object = zlib.decompressobj(wbits)
+        self._fallback = fallback_wbits
+        self._started = False
+
+    def feed(self, data: bytes, budget: int) -> bytes:
+        limit = max(budget, 0) + 1  # one byte over the budget is enough to refuse
+        try:
+            out = self._object.decompress(data, limit)
+        except zlib.error:
+            if self._started or self._fallback is None:
+                raise
+            # "deflate" is zlib-wrapped by the RFC and raw by many servers: accept both
+            self._object = zlib.decompressobj(self._fallback)
+            self._fallback = None
+            out = self._object.decompress(data, limit)
+        self._started = True
+        return out
+
+    def finish(self, url: str, budget: int) -> bytes:
+        if self._object.unconsumed_tail:
+            raise EntryLoadError(url, "body too large: over max_bytes decoded")
+        return self._object.flush()[: max(budget, 0) + 1]
+
+
+def _decoder(url: str, header: str) -> _Inflater | None:
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise EntryLoadError(url, f"refused: more than one Content-Encoding ({header})")
+    coding = codings[0]
+    if coding in ("gzip", "x-gzip"):
+        return _Inflater(16 + zlib.MAX_WBITS)
+    if coding == "deflate":
+        return _Inflater(zlib.MAX_WBITS, fallback_wbits=-zlib.MAX_WBITS)
+    raise EntryLoadError(url, f"refused: unsupported Content-Encoding {coding!r}")
+
+
+def _check_type(url: str, content_type: str, allowed: frozenset[str] | None) -> None:
+    if allowed is None:
+        return
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime not in allowed:
+        raise EntryLoadError(url, f"refused: Content-Type {content_type!r} is not CSS")
 
 
 async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: int) -> Fetched:
@@ -108,14 +243,15 @@ async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: 
         except UnicodeEncodeError as exc:
             reason = f"the fetch hook returned text that is not valid Unicode: {exc}"
             raise EntryLoadError(url, reason) from exc
-        content_type = "text/html; charset=utf-8"
+        content_type = ""  # the hook's text says nothing of its type; it is UTF-8 now
     elif isinstance(result, bytes | bytearray):
         body, content_type = bytes(result), ""
     else:
         raise EntryLoadError(url, f"fetch hook returned {type(result).__name__}, not a response")
     if len(body) > max_bytes:
         raise EntryLoadError(url, f"body too large: {len(body)} bytes > max_bytes {max_bytes}")
-    return Fetched(url, body, content_type)
+    charset = "utf-8" if isinstance(result, str) else None
+    return Fetched(url, body, content_type, (url,), text_charset=charset)
 
 
 def _describe(exc: BaseException) -> str:
@@ -139,7 +275,8 @@ def decode_html(fetched: Fetched) -> str:
     """
     mime = fetched.mime
     body = fetched.body
-    if mime not in _HTML_TYPES and (mime not in _SNIFF_TYPES or not _looks_like_html(body)):
+    sniffed = fetched.text_charset is not None or _looks_like_html(body)  # hook text: as given
+    if mime not in _HTML_TYPES and (mime not in _SNIFF_TYPES or not sniffed):
         label = fetched.content_type or "no Content-Type"
         raise EntryLoadError(fetched.url, f"not HTML ({label})")
     charset = fetched.charset or _bom_charset(body) or _meta_charset(body) or "utf-8"
@@ -149,20 +286,26 @@ def decode_html(fetched: Fetched) -> str:
 def decode_text(fetched: Fetched, charset: str | None = None) -> str:
     """An asset's text in ``charset`` (or the response's, or UTF-8); a BOM wins, as in browsers."""
     body = fetched.body
-    name = _bom_charset(body) or charset or fetched.charset or "utf-8"
-    try:
-        codec = codecs.lookup(name)
-    except LookupError:
-        raise EntryLoadError(fetched.url, f"unknown charset {name!r}") from None
-    if codec.name.startswith("utf-8") and body.startswith(codecs.BOM_UTF8):
+    label = _bom_charset(body) or charset or fetched.charset or "utf-8"
+    codec = _codec(fetched.url, label)
+    if codec == "utf-8" and body.startswith(codecs.BOM_UTF8):
         body = body[len(codecs.BOM_UTF8) :]
     try:
-        text = body.decode(codec.name)
+        text = body.decode(codec)
     except UnicodeDecodeError as exc:
-        raise EntryLoadError(
-            fetched.url, f"undecodable as {codec.name} at byte {exc.start}"
-        ) from None
+        raise EntryLoadError(fetched.url, f"undecodable as {label} at byte {exc.start}") from None
     return text.lstrip("\ufeff")
+
+
+def _codec(url: str, label: str) -> str:
+    """The Python codec of a WHATWG encoding label; anything else is refused by name."""
+    found = lookup_encoding(label)
+    if found is None:
+        raise EntryLoadError(url, f"unknown charset {label!r} (not an Encoding Standard label)")
+    name, codec = found
+    if codec is None:
+        raise EntryLoadError(url, f"charset {label!r} ({name}) cannot be decoded")
+    return codec
 
 
 def check_integrity(url: str, body: bytes, integrity: str | None) -> None:
@@ -190,8 +333,10 @@ def _looks_like_html(body: bytes) -> bool:
 def _bom_charset(body: bytes) -> str | None:
     if body.startswith(codecs.BOM_UTF8):
         return "utf-8"
-    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    if body.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16le"
+    if body.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16be"
     return None
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import cached_property
-from typing import Protocol
+from typing import Literal, Protocol
 
 from lxml import etree
 
@@ -24,7 +24,14 @@ class AssetSource(Protocol):
 
     def session(self) -> AbstractAsyncContextManager[AssetSource]: ...
 
-    async def fetch_text(self, url: str, *, integrity: str | None = None) -> str: ...
+    async def fetch_text(
+        self,
+        url: str,
+        *,
+        integrity: str | None = None,
+        entry_url: str | None = None,
+        kind: Literal["python", "style", "asset"] = "asset",
+    ) -> str: ...
 
     def forget_entry(self, url: str | None) -> None: ...
 
@@ -34,9 +41,18 @@ class ImportedEntry:
     so treat it as read-only; ``template_fragment()`` hands out fresh copies of the template."""
 
     def __init__(
-        self, url: str | None, asset_public_path: str, extracted: Extracted, loader: AssetSource
+        self,
+        url: str | None,
+        asset_public_path: str,
+        extracted: Extracted,
+        loader: AssetSource,
+        *,
+        requested_url: str | None = None,
     ) -> None:
         self.url = url
+        """Where the entry page came from: the final URL after redirects (``None``: config)."""
+        self.requested_url = requested_url if requested_url is not None else url
+        """The URL the entry was imported by (its cache key)."""
         self.asset_public_path = asset_public_path
         self._extracted = extracted
         self._loader = loader
@@ -89,7 +105,7 @@ class ImportedEntry:
         if strict:
             return self.template_fragment(await self.get_external_style_sheets())
         outcomes = await asyncio.gather(
-            *(self._texts([(s.href, s.content, s.integrity)]) for s in self.styles),
+            *(self._texts([(s.href, s.content, s.integrity)], "style") for s in self.styles),
             return_exceptions=True,
         )
         texts: list[str | None] = []
@@ -110,9 +126,9 @@ class ImportedEntry:
         been redeployed with other assets)."""
         items = [(s.src, s.content, s.integrity) for s in self.scripts]
         try:
-            return await self._texts(items)
+            return await self._texts(items, "asset")
         except EntryLoadError:
-            self._loader.forget_entry(self.url)
+            self._loader.forget_entry(self.requested_url)
             raise
 
     async def get_external_style_sheets(self) -> list[str]:
@@ -120,17 +136,23 @@ class ImportedEntry:
         and drops the entry from the caches, as ``get_external_scripts`` does."""
         items = [(s.href, s.content, s.integrity) for s in self.styles]
         try:
-            return await self._texts(items)
+            return await self._texts(items, "style")
         except EntryLoadError:
-            self._loader.forget_entry(self.url)
+            self._loader.forget_entry(self.requested_url)
             raise
 
-    async def _texts(self, items: list[tuple[str | None, str | None, str | None]]) -> list[str]:
+    async def _texts(
+        self,
+        items: list[tuple[str | None, str | None, str | None]],
+        kind: Literal["style", "asset"],
+    ) -> list[str]:
         async with self._loader.session() as loader:
 
             async def one(url: str | None, content: str | None, integrity: str | None) -> str:
                 if url is None:
                     return content or ""
-                return await loader.fetch_text(url, integrity=integrity)
+                return await loader.fetch_text(
+                    url, integrity=integrity, entry_url=self.url, kind=kind
+                )
 
             return list(await asyncio.gather(*(one(*item) for item in items)))

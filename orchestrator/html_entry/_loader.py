@@ -7,11 +7,12 @@ parsed entries, compiled code, scoped CSS). ``import_entry`` follows import-html
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self, TypeVar
 
 import httpx
 from lxml import etree
@@ -21,23 +22,38 @@ from css_scoper import ScopedCSSCache
 from .._lru import LRUCache
 from .._selectors import SelectorCache
 from .._urls import default_public_path, is_absolute_http_url
-from ..errors import EntryLoadError
+from ..errors import EntryLoadError, UntrustedOriginError
 from ._cache import AsyncOnceCache
-from ._extract import extract_config, extract_page, new_parser
+from ._extract import Extracted, extract_config, extract_page, new_parser
 from ._fetch import (
     Fetched,
     FetchHook,
+    HopCheck,
     check_integrity,
     decode_html,
     decode_text,
     fetch_bytes,
 )
 from ._imported import ImportedEntry
-from ._trust import OriginRules
+from ._trust import AssetRules, OriginRules, Resolve
 
-__all__ = ["Entry", "EntryLoader", "GetPublicPath", "GetTemplate", "import_entry"]
+__all__ = [
+    "OFF_LOOP_BYTES",
+    "AssetKind",
+    "Entry",
+    "EntryLoader",
+    "GetPublicPath",
+    "GetTemplate",
+    "import_entry",
+]
 
+T = TypeVar("T")
 Entry = str | Mapping[str, Any]
+AssetKind = Literal["python", "style", "asset"]
+"""What an asset is for, which decides the rules its fetch must pass."""
+OFF_LOOP_BYTES = 256_000
+"""Inputs at least this large are decoded, parsed or scoped in a thread, off the event loop."""
+_CSS_TYPES = frozenset({"text/css", ""})
 GetPublicPath = Callable[[Entry], str]
 GetTemplate = Callable[[str], str]
 _log = logging.getLogger(__name__)
@@ -62,25 +78,38 @@ class EntryLoader:
         fetch: FetchHook | None = None,
         trusted_origins: Iterable[str] | None = None,
         cache_size: int = 512,
+        asset_origins: Iterable[str] | None = None,
+        max_assets: int = 100,
+        max_cache_bytes: int = 64_000_000,
+        resolve: Resolve | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"EntryLoader timeout must be positive, got {timeout!r}")
         if max_bytes <= 0:
             raise ValueError(f"EntryLoader max_bytes must be positive, got {max_bytes!r}")
+        if max_assets < 0:
+            raise ValueError(f"EntryLoader max_assets must not be negative, got {max_assets!r}")
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.max_assets = max_assets
+        self.max_cache_bytes = max_cache_bytes
         self.fetch_hook = fetch
         self.trusted_origins: tuple[str, ...] = (
             ("loopback",) if trusted_origins is None else tuple(trusted_origins)
         )
+        self.asset_origins: tuple[str, ...] = tuple(asset_origins or ())
         self._trusted = OriginRules(self.trusted_origins, cache_size=cache_size)
+        self._asset_rules = AssetRules(self.asset_origins, resolve=resolve, cache_size=cache_size)
+        self._resolve = resolve
         self._client = client
         self._owns_client = client is None
         self._closed = False
         self._parser = new_parser()
         self._config_parser = new_parser(keep_comments=True)
-        self._pages: AsyncOnceCache[str, str] = AsyncOnceCache()
-        self._assets: AsyncOnceCache[str, tuple[Fetched, str]] = AsyncOnceCache()
+        self._pages: AsyncOnceCache[str, tuple[str, str]] = AsyncOnceCache()
+        self._assets: AsyncOnceCache[str, tuple[Fetched, str]] = AsyncOnceCache(
+            max_weight=max_cache_bytes, weigh=_asset_weight
+        )
         self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache()
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
         self._scoped = ScopedCSSCache(maxsize=cache_size)
@@ -139,33 +168,85 @@ class EntryLoader:
             max_bytes=self.max_bytes,
             fetch=self.fetch_hook,
             trusted_origins=self.trusted_origins,
+            asset_origins=self.asset_origins,
+            max_assets=self.max_assets,
+            max_cache_bytes=self.max_cache_bytes,
+            resolve=self._resolve,
         ) as temporary:
             yield temporary
 
     # -- fetching -------------------------------------------------------------------------
-    async def _fetch(self, url: str) -> Fetched:
+    async def _fetch(
+        self,
+        url: str,
+        *,
+        check_hop: HopCheck | None = None,
+        content_types: frozenset[str] | None = None,
+    ) -> Fetched:
         return await fetch_bytes(
             url,
             client=lambda: self.client,
             hook=self.fetch_hook,
             time_limit=self.timeout,
             max_bytes=self.max_bytes,
+            check_hop=check_hop,
+            content_types=content_types,
         )
 
-    async def fetch_text(self, url: str, *, integrity: str | None = None) -> str:
+    async def fetch_text(
+        self,
+        url: str,
+        *,
+        integrity: str | None = None,
+        entry_url: str | None = None,
+        kind: AssetKind = "asset",
+    ) -> str:
         """An asset's text; concurrent calls share one request, successes are cached.
 
-        With ``integrity`` (Subresource Integrity metadata) the bytes must match, else
-        ``IntegrityError``.
+        ``kind`` and ``entry_url`` say what rules every hop of its redirect chain must pass
+        (on a cache hit too): a ``"python"`` script only from trusted origins; a ``"style"``
+        (CSS content type, or none) or other ``"asset"`` only from ``entry_url``'s origin or
+        ``asset_origins``, and never from an address further inside the network than the
+        entry's. With ``integrity`` (Subresource Integrity metadata) the bytes must match,
+        else ``IntegrityError``.
         """
+        check = self._hop_check(kind, entry_url)
 
         async def compute() -> tuple[Fetched, str]:
-            fetched = await self._fetch(url)
-            return fetched, decode_text(fetched)
+            types = _CSS_TYPES if kind == "style" else None
+            fetched = await self._fetch(url, check_hop=check, content_types=types)
+            return fetched, await self._off_loop(len(fetched.body), decode_text, fetched)
 
+        cached = self._assets.peek(url)
         fetched, text = await self._assets.get(url, compute)
+        if cached is not None:
+            if check is not None:
+                for hop in fetched.hops:  # a cached body is used only if its chain passes again
+                    await check(hop)
+            if kind == "style":
+                _require_css(fetched)
         self._check_integrity(fetched, integrity)
         return text
+
+    def _hop_check(self, kind: AssetKind, entry_url: str | None) -> HopCheck | None:
+        if kind == "python":
+            return self._check_trusted
+        if entry_url is None:
+            return None  # a config entry lists its own asset URLs: the caller wrote them
+        direct = self.fetch_hook is not None  # a fetch hook replaces the network: no DNS
+
+        async def check(url: str) -> None:
+            await self._asset_rules.check(url, entry_url, resolve_addresses=not direct)
+
+        return check
+
+    async def _check_trusted(self, url: str) -> None:
+        if not self.is_trusted(url):
+            raise UntrustedOriginError(
+                url,
+                "Python scripts run only from trusted origins, on every redirect hop "
+                "(pass trusted_origins to the Orchestrator or EntryLoader to allow this one)",
+            )
 
     def _check_integrity(self, fetched: Fetched, integrity: str | None) -> None:
         """SRI check, hashed once per (cached body, metadata) rather than on every use."""
@@ -177,8 +258,15 @@ class EntryLoader:
         check_integrity(fetched.url, fetched.body, integrity)
         self._verified[key] = fetched
 
+    def has_cached(self, url: str) -> bool:
+        """Whether an asset's body is in the cache (``fetch_text`` would not touch the network)."""
+        return url in self._assets
+
     def cached_text(self, url: str, *, integrity: str | None = None) -> str | None:
-        """An asset's text if it is cached already (checked against ``integrity``), else None."""
+        """An asset's text if it is cached already (checked against ``integrity``), else None.
+
+        No origin rule is applied here: use ``fetch_text`` for the assets an entry lists.
+        """
         cached = self._assets.peek(url)
         if cached is None:
             return None
@@ -188,11 +276,27 @@ class EntryLoader:
 
     async def fetch_entry_html(self, url: str) -> str:
         """The entry page's text (charset honoured; non-HTML refused); cached on success."""
+        return (await self._fetch_entry(url))[1]
 
-        async def compute() -> str:
-            return decode_html(await self._fetch(url))
+    async def _fetch_entry(self, url: str) -> tuple[str, str]:
+        """(the final URL after redirects, the page's text)."""
+
+        async def compute() -> tuple[str, str]:
+            fetched = await self._fetch(url)
+            return fetched.url, await self._off_loop(len(fetched.body), decode_html, fetched)
 
         return await self._pages.get(url, compute)
+
+    async def _off_loop(self, size: int, function: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy work in a thread when its input is large, so the event loop (every
+        other request) never waits for it (DESIGN.md §5: no stall over ~50 ms)."""
+        if size < OFF_LOOP_BYTES:
+            return function(*args)
+        return await asyncio.to_thread(function, *args)
+
+    async def scoped_css_async(self, css: str, prefix: str, base_url: str | None = None) -> str:
+        """``scoped_css``, in a thread for a large stylesheet (the cache is thread-safe)."""
+        return await self._off_loop(len(css), self._scoped.scope, css, prefix, base_url)
 
     # -- importing ------------------------------------------------------------------------
     async def import_entry(
@@ -217,25 +321,48 @@ class EntryLoader:
             raise ValueError("entry should not be empty")
         if self.fetch_hook is None and not is_absolute_http_url(url):
             raise EntryLoadError(url, "entry must be an absolute http(s) URL")
-        if get_public_path is not None:
-            public_path = get_public_path(url)
-        else:
-            cached_path = self._public_paths.get(url)
-            public_path = cached_path if cached_path is not None else default_public_path(url)
-            self._public_paths[url] = public_path
+        given_path = get_public_path(url) if get_public_path is not None else None
 
         async def compute() -> ImportedEntry:
-            html = await self.fetch_entry_html(url)
+            final_url, html = await self._fetch_entry(url)
+            # as browsers do, relative URLs and the public path follow the final URL
+            public_path = given_path if given_path is not None else self._public_path(final_url)
             try:
                 if get_template is not None:
                     html = get_template(html)
-                extracted = extract_page(html, public_path, self._parser, where=url)
+                extracted = await self._extract(html, public_path, final_url)
+                self._check_budget(final_url, extracted)
             except BaseException:
                 self._pages.discard(url)  # nothing stays half-cached: a retry fetches again
                 raise
-            return ImportedEntry(url, public_path, extracted, self)
+            return ImportedEntry(final_url, public_path, extracted, self, requested_url=url)
 
-        return await self._entries.get((url, public_path, get_template), compute)
+        return await self._entries.get((url, given_path, get_template), compute)
+
+    async def _extract(self, html: str, public_path: str, where: str) -> Extracted:
+        if len(html) < OFF_LOOP_BYTES:
+            return extract_page(html, public_path, self._parser, where=where)
+        # a parser of its own: lxml parsers are not to be shared between threads
+        return await asyncio.to_thread(
+            lambda: extract_page(html, public_path, new_parser(), where=where)
+        )
+
+    def _public_path(self, url: str) -> str:
+        cached = self._public_paths.get(url)
+        if cached is None:
+            cached = self._public_paths[url] = default_public_path(url)
+        return cached
+
+    def _check_budget(self, url: str, extracted: Extracted) -> None:
+        """An entry may list at most ``max_assets`` fetched assets (scripts and stylesheets)."""
+        count = sum(1 for s in extracted.scripts if s.src)
+        count += sum(1 for s in extracted.styles if s.href)
+        if count > self.max_assets:
+            raise EntryLoadError(
+                url,
+                f"refused: lists {count} scripts and stylesheets, "
+                f"over max_assets {self.max_assets}",
+            )
 
     async def _import_config(
         self,
@@ -258,6 +385,7 @@ class EntryLoader:
         async def compute() -> ImportedEntry:
             text = get_template(html) if get_template is not None else html
             extracted = extract_config(text, scripts, styles, public_path, self._config_parser)
+            self._check_budget("config entry", extracted)
             return ImportedEntry(None, public_path, extracted, self)
 
         return await self._entries.get(key, compute)
@@ -296,3 +424,14 @@ async def import_entry(
         return await own.import_entry(
             entry, get_public_path=get_public_path, get_template=get_template
         )
+
+
+def _asset_weight(value: tuple[Fetched, str]) -> int:
+    fetched, text = value
+    return len(fetched.body) + len(text)
+
+
+def _require_css(fetched: Fetched) -> None:
+    if fetched.mime not in _CSS_TYPES:
+        reason = f"refused: Content-Type {fetched.content_type!r} is not CSS"
+        raise EntryLoadError(fetched.url, reason)

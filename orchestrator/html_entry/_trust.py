@@ -1,14 +1,20 @@
-"""Which origins a rule list allows (``trusted_origins``): exact origins, ``*`` or ``loopback``."""
+"""Who may be fetched and trusted: origin rules (``trusted_origins``, ``asset_origins``: exact
+origins, ``*`` or ``loopback``) and the address classes an asset may resolve to."""
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import ipaddress
-from collections.abc import Iterable
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from .._lru import LRUCache
+from ..errors import EntryLoadError
 
-__all__ = ["OriginRules"]
+__all__ = ["AddressClass", "AssetRules", "OriginRules", "Resolve", "classify"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -62,3 +68,122 @@ def _is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class AddressClass(enum.IntEnum):
+    """How far inside the network an address is; an asset may be as far in as its entry."""
+
+    PUBLIC = 0
+    PRIVATE = 1
+    LOOPBACK = 2
+    FORBIDDEN = 3
+    """Link-local and cloud metadata addresses: never fetched unless the origin is listed."""
+
+
+#: Cloud metadata services reachable from inside a VM (AWS, GCP, Azure, Alibaba, Oracle…).
+_METADATA = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
+
+
+def classify(address: str) -> AddressClass:
+    """The class of one IP address (v4 or v6; IPv4-mapped IPv6 read as IPv4)."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in _METADATA or ip.is_link_local:
+        return AddressClass.FORBIDDEN
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 reaches this host's own services
+        return AddressClass.LOOPBACK
+    if ip.is_multicast or ip.is_reserved:
+        return AddressClass.FORBIDDEN
+    if not ip.is_global:
+        return AddressClass.PRIVATE
+    return AddressClass.PUBLIC
+
+
+Resolve = Callable[[str], Awaitable[list[str]]]
+"""A host name's IP addresses (``getaddrinfo`` by default; a stand-in in tests)."""
+
+
+async def _system_resolve(host: str) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+class AssetRules:
+    """Where an entry's assets may come from (DESIGN.md §5): the entry's own origin or an
+    ``asset_origins`` rule, and never from an address further inside the network than the
+    entry's own (private or loopback behind a public entry; link-local or metadata ever)
+    unless that origin is listed exactly. Checked on every hop of a redirect chain."""
+
+    def __init__(
+        self,
+        asset_origins: Iterable[str] = (),
+        *,
+        resolve: Resolve | None = None,
+        ttl: float = 30.0,
+        cache_size: int = 512,
+    ) -> None:
+        self.origins = OriginRules(asset_origins, cache_size=cache_size)
+        self._exact = {
+            _parse_origin(origin)
+            for origin in self.origins.origins
+            if origin not in ("*", "loopback")
+        }
+        self._resolve = resolve or _system_resolve
+        self._ttl = ttl
+        self._classes: LRUCache[str, tuple[float, AddressClass]] = LRUCache(cache_size)
+
+    async def check(self, url: str, entry_url: str, *, resolve_addresses: bool = True) -> None:
+        """Raise ``EntryLoadError`` naming why ``url`` may not be fetched for ``entry_url``."""
+        origin = _parse_origin(url)
+        if origin[0] not in ("http", "https"):
+            raise EntryLoadError(url, "refused: assets are fetched over http(s) only")
+        listed = origin in self._exact
+        if origin != _parse_origin(entry_url) and not self.origins.allows(url):
+            raise EntryLoadError(
+                url,
+                "refused: an asset must come from its entry's origin or from asset_origins "
+                f"(entry {_origin_text(entry_url)})",
+            )
+        if listed or not resolve_addresses:
+            return
+        ceiling = await self.address_class(entry_url)
+        found = await self.address_class(url)
+        if found is AddressClass.FORBIDDEN or found > ceiling:
+            raise EntryLoadError(
+                url,
+                f"refused: {_origin_text(url)} resolves to a {found.name.lower()} address "
+                "(list the origin in asset_origins to allow it)",
+            )
+
+    async def address_class(self, url: str) -> AddressClass:
+        """The innermost class among the addresses ``url``'s host resolves to (cached)."""
+        host = (urlsplit(url).hostname or "").strip("[]").lower()
+        now = time.monotonic()
+        cached = self._classes.get(host)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            addresses = [host] if _is_ip(host) else await self._resolve(host)
+        except OSError as exc:
+            raise EntryLoadError(url, f"cannot resolve {host!r}: {exc}") from None
+        if not addresses:
+            raise EntryLoadError(url, f"cannot resolve {host!r}")
+        worst = max(classify(address) for address in addresses)
+        self._classes[host] = (now, worst)
+        return worst
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _origin_text(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox import LegacySandbox, ProxySandbox, Sandbox, Window, find_lifecycles, run_scripts
 
 from .._tasks import call_in_order
-from ..errors import ContainerNotFoundError, UntrustedOriginError
+from ..errors import ContainerNotFoundError, EntryLoadError, UntrustedOriginError
 from ..html_entry import import_entry
 from ..lifecycle import Lifecycle, as_lifecycle
 from ._config import MicroAppConfig
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from ..dom import Document
     from ..global_state import GlobalState
-    from ..html_entry import EntryLoader, ImportedEntry, Script
+    from ..html_entry import AssetKind, EntryLoader, ImportedEntry, Script
 
 __all__ = ["AppHost", "LoadedApp"]
 _APP_LIFECYCLES = ("bootstrap", "mount", "unmount", "update", "unload")
@@ -116,7 +116,14 @@ class LoadedApp:
         key = (imported, self.instance_id, self.options.key, tuple(style_texts))
         prototype = loader.wrapper_cache.get(key)
         if prototype is None:
-            prototype = build_wrapper(self.instance_id, imported, style_texts, self.options, loader)
+            prototype = await build_wrapper(
+                self.instance_id,
+                imported,
+                style_texts,
+                self.options,
+                loader,
+                app_name=self.config.name,
+            )
             loader.wrapper_cache[key] = prototype
         self.prototype = prototype
         window = self._host.window
@@ -154,13 +161,25 @@ class LoadedApp:
         return self.lifecycles_for_engine()
 
     def _check_trust(self, python: Sequence[Script], imported: ImportedEntry) -> None:
+        """Python runs only when the entry's final origin is trusted and so is every script's
+        (their redirect hops are checked again as they are fetched)."""
+        if not python:
+            return
+        entry_url = imported.url
+        if entry_url is not None and not self.loader.is_trusted(entry_url):
+            raise UntrustedOriginError(
+                entry_url,
+                "Python scripts run only from trusted origins, and an entry from an untrusted "
+                "origin runs none, its own or any other origin's (pass trusted_origins to the "
+                "Orchestrator or EntryLoader to allow this one)",
+                app_name=self.config.name,
+            )
         for script in python:
-            url = script.src or imported.url
-            if url is not None and not self.loader.is_trusted(url):
+            if script.src is not None and not self.loader.is_trusted(script.src):
                 raise UntrustedOriginError(
-                    url,
-                    "Python scripts run only from trusted origins "
-                    "(pass trusted_origins to the Orchestrator or EntryLoader to allow this one)",
+                    script.src,
+                    "Python scripts run only from trusted origins (pass trusted_origins to the "
+                    "Orchestrator or EntryLoader to allow this one)",
                     app_name=self.config.name,
                 )
 
@@ -169,28 +188,47 @@ class LoadedApp:
     ) -> tuple[list[str], list[str | None]]:
         """The text of each Python script and each stylesheet (``None``: left to the browser).
 
-        Cached assets are read at once; only the others are fetched, in parallel.
+        Cached assets are read at once; only the others are fetched, in parallel. Each passes
+        the loader's rules for its kind on every redirect hop (cached ones too).
         """
         loader = self.loader
-        assets = [(script.src, script.content, script.integrity) for script in python]
-        assets += [(style.href, style.content, style.integrity) for style in imported.styles]
+        entry_url = imported.url
+        assets: list[tuple[str | None, str | None, str | None, AssetKind]] = [
+            (script.src, script.content, script.integrity, "python") for script in python
+        ]
+        assets += [
+            (style.href, style.content, style.integrity, "style") for style in imported.styles
+        ]
         texts: list[str | None] = []
-        missing: dict[int, tuple[str, str | None]] = {}
-        for index, (url, content, integrity) in enumerate(assets):
-            if url is None:
-                texts.append(content or "")
-            elif index >= len(python) and self.options.excluded(url):
-                texts.append(None)
-            else:
-                cached = loader.cached_text(url, integrity=integrity)
-                if cached is None:
-                    missing[index] = (url, integrity)
-                texts.append(cached)
-        if missing:
-            fetches = (loader.fetch_text(url, integrity=sri) for url, sri in missing.values())
-            fetched = await asyncio.gather(*fetches)
-            for index, text in zip(missing, fetched, strict=True):
-                texts[index] = text
+        missing: dict[int, tuple[str, str | None, AssetKind]] = {}
+        try:
+            for index, (url, content, integrity, kind) in enumerate(assets):
+                if url is None:
+                    texts.append(content or "")
+                elif kind == "style" and self.options.excluded(url):
+                    texts.append(None)
+                elif loader.has_cached(url):
+                    texts.append(
+                        await loader.fetch_text(
+                            url, integrity=integrity, entry_url=entry_url, kind=kind
+                        )
+                    )
+                else:
+                    missing[index] = (url, integrity, kind)
+                    texts.append(None)
+            if missing:
+                fetched = await asyncio.gather(
+                    *(
+                        loader.fetch_text(url, integrity=sri, entry_url=entry_url, kind=kind)
+                        for url, sri, kind in missing.values()
+                    )
+                )
+                for index, text in zip(missing, fetched, strict=True):
+                    texts[index] = text
+        except EntryLoadError as error:
+            if error.app_name is not None:
+                raise
+            raise type(error)(error.url, error.reason, app_name=self.config.name) from error
         return [text or "" for text in texts[: len(python)]], texts[len(python) :]
 
     # -- the lifecycles the engine drives ---------------------------------------------------

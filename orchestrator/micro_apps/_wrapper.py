@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import lxml.html
 from lxml import etree
 
-from css_scoper import app_prefix, rewrite_urls
+from css_scoper import app_prefix
 
 from .._version import __version__
+from ._styles import StyleContext, inline_style
 
 if TYPE_CHECKING:
-    from ..html_entry import EntryLoader, ImportedEntry, Script
+    from ..html_entry import EntryLoader, ImportedEntry, Script, Style
 
 __all__ = [
     "ScriptMode",
@@ -83,18 +84,21 @@ class WrapperOptions:
         )
 
 
-def build_wrapper(
+async def build_wrapper(
     instance_id: str,
     imported: ImportedEntry,
     style_texts: Sequence[str | None],
     options: WrapperOptions,
     loader: EntryLoader,
+    *,
+    app_name: str | None = None,
 ) -> etree._Element:
     """The wrapper with the app's template, ready to be copied into its container.
 
     ``style_texts`` holds each stylesheet's CSS in order, ``None`` for one left to the browser
-    (``exclude_asset_filter``). External CSS is inlined with its ``url()``s made absolute and,
-    with scoped CSS, every ``<style>`` is prefixed with ``div[data-qiankun="<instance_id>"]``.
+    (``exclude_asset_filter``). External CSS is inlined with its ``@import``s inlined and its
+    ``url()``s made absolute and, with scoped CSS, every ``<style>`` is prefixed with
+    ``div[data-qiankun="<instance_id>"]``; no inlined text can end its ``<style>`` element.
     """
     wrapper: etree._Element = lxml.html.Element(
         "div",
@@ -108,14 +112,21 @@ def build_wrapper(
     prefix = app_prefix(instance_id) if options.scoped_css else None
     if prefix is not None:
         wrapper.set("data-qiankun", instance_id)
+    context = StyleContext(
+        loader=loader,
+        app_name=app_name or instance_id,
+        entry_url=imported.url,
+        prefix=prefix,
+        imports_left=loader.max_assets,
+    )
     inlined = []
     for style, text in zip(imported.styles, style_texts, strict=True):
         base = style.href or imported.base_url
-        inlined.append("" if text is None else _style_text(text, prefix, base, loader))
+        inlined.append("" if text is None else await inline_style(text, base, context))
     nodes = imported.template_fragment(inlined)
     markers = {f"/* {style.href} */" for style in imported.styles if style.href}
     excluded = {
-        f"/* {style.href} */": style.href
+        f"/* {style.href} */": style
         for style, text in zip(imported.styles, style_texts, strict=True)
         if text is None and style.href
     }
@@ -127,10 +138,9 @@ def build_wrapper(
         text = element.text or ""
         head = text[: text.find("*/") + 2] if text.startswith("/* ") else ""
         if head in excluded:
-            link = lxml.html.Element("link", {"rel": "stylesheet", "href": excluded[head]})
-            _replace(element, link)
+            _replace(element, _browser_link(excluded[head]))
         elif head not in markers:
-            element.text = _style_text(text, prefix, imported.base_url, loader)
+            element.text = await inline_style(text, imported.base_url, context)
     if options.script_mode == "passthrough":
         for script in imported.scripts:
             if not script.is_python:
@@ -144,10 +154,16 @@ def fresh_copy(prototype: etree._Element) -> etree._Element:
     return duplicate
 
 
-def _style_text(css: str, prefix: str | None, base_url: str, loader: EntryLoader) -> str:
-    if prefix is not None:
-        return loader.scoped_css(css, prefix, base_url)
-    return rewrite_urls(css, base_url)
+def _browser_link(style: Style) -> etree._Element:
+    """A ``<link>`` for a stylesheet left to the browser, with the attributes it came with
+    (``integrity`` and ``crossorigin`` included) and an absolute ``href``."""
+    attrs = {key: value for key, value in style.attrs.items() if key not in ("href", "ignore")}
+    attrs["rel"] = "stylesheet"
+    attrs["href"] = style.href or ""
+    if style.integrity:
+        attrs["integrity"] = style.integrity
+    element: etree._Element = lxml.html.Element("link", attrs)
+    return element
 
 
 def _browser_script(script: Script) -> etree._Element:

@@ -62,7 +62,9 @@ def check_scope_css(css: str) -> str:
     return scoped
 
 
-async def import_page(html: str | bytes) -> ImportedEntry | EntryLoadError:
+async def import_page(
+    html: str | bytes, *, max_assets: int = 100
+) -> ImportedEntry | EntryLoadError:
     """Import ``html`` as the entry at ``ENTRY_URL`` with a fresh loader (no network)."""
 
     async def fetch(url: str) -> str | bytes:
@@ -72,7 +74,7 @@ async def import_page(html: str | bytes) -> ImportedEntry | EntryLoadError:
     # skips loading the CA bundle (15 ms an import)
     async with (
         httpx.AsyncClient(verify=False) as client,
-        EntryLoader(client, fetch=fetch) as loader,
+        EntryLoader(client, fetch=fetch, max_assets=max_assets) as loader,
     ):
         try:
             return await loader.import_entry(ENTRY_URL)
