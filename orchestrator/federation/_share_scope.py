@@ -1,0 +1,447 @@
+"""A share scope: every build offers its copy of a module with a version, consumers ask with a
+range, and the scope picks one (webpack's ``ShareRuntimeModule`` and
+``ConsumeSharedRuntimeModule``: ``register``, the six loaders, their warning and error texts).
+
+One fix on purpose: a singleton that is already loaded always wins. Upstream's
+``findSingletonVersionKey`` reduce keeps a loaded version only if it comes *after* every higher
+one in key order, so ``{"18.0.0": …, "17.0.2" (loaded)}`` gave a second instance (MF core #3209,
+#3170, #3590, #4993).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from orchestrator.federation._errors import FederationError
+from orchestrator.federation._hooks import maybe_await
+from orchestrator.federation.semver import Range, parse_range, range_to_string, satisfy, version_lt
+
+__all__ = [
+    "Factory",
+    "LoaderKind",
+    "ShareScope",
+    "ShareStrategy",
+    "SharedEntry",
+    "choose_loader",
+]
+
+logger = logging.getLogger("orchestrator.federation")
+
+Factory = Callable[[], Any]
+"""A zero-argument callable, sync or async, returning the module."""
+
+Fallback = Factory | Literal[False] | None
+RequiredVersion = str | Range | Literal[False] | None
+
+_RANGE_LIKE_RE = re.compile(r"^[\^~<>=!]|\s|\|\||(?:^|\.)[xX*](?:$|\.)")
+
+
+class ShareStrategy(StrEnum):
+    """Which copy wins: webpack's highest version, or MF's "a loaded copy first"."""
+
+    VERSION_FIRST = "version-first"
+    LOADED_FIRST = "loaded-first"
+
+
+class LoaderKind(StrEnum):
+    """The six loaders of webpack's consume runtime, chosen from (range?, strict, singleton)."""
+
+    LOAD = "load"
+    LOAD_SINGLETON = "load_singleton"
+    LOAD_VERSION = "load_version"
+    LOAD_STRICT_VERSION = "load_strict_version"
+    LOAD_SINGLETON_VERSION = "load_singleton_version"
+    LOAD_STRICT_SINGLETON_VERSION = "load_strict_singleton_version"
+
+
+def choose_loader(
+    required_version: RequiredVersion, strict_version: bool, singleton: bool
+) -> LoaderKind:
+    """``ConsumeSharedModule.codeGeneration``'s choice; ``strict_version`` needs a range."""
+    if required_version is None or required_version is False:
+        return LoaderKind.LOAD_SINGLETON if singleton else LoaderKind.LOAD
+    if singleton:
+        return (
+            LoaderKind.LOAD_STRICT_SINGLETON_VERSION
+            if strict_version
+            else LoaderKind.LOAD_SINGLETON_VERSION
+        )
+    return LoaderKind.LOAD_STRICT_VERSION if strict_version else LoaderKind.LOAD_VERSION
+
+
+@dataclass(eq=False)
+class SharedEntry:
+    """One offered copy: ``scope[key][version]`` upstream (``{get, from, eager, loaded}``)."""
+
+    key: str
+    version: str
+    factory: Factory
+    from_: str
+    eager: bool = False
+    loaded: bool = False
+    _instance: asyncio.Future[Any] | None = field(default=None, repr=False)
+
+    @property
+    def module(self) -> Any:
+        """The module once its factory has returned (``None`` before)."""
+        instance = self._instance
+        done = instance is not None and instance.done() and not instance.cancelled()
+        if done and instance is not None and instance.exception() is None:
+            return instance.result()
+        return None
+
+    async def get(self) -> Any:
+        """Upstream's ``get(entry)``: mark loaded, then run the factory once for everyone."""
+        self.loaded = True
+        instance = self._instance
+        if instance is None:
+            instance = self._instance = asyncio.ensure_future(self._produce())
+        if instance.done() and instance.exception() is None:
+            return instance.result()
+        return await asyncio.shield(instance)
+
+    async def _produce(self) -> Any:
+        try:
+            return await maybe_await(self.factory())
+        except BaseException:
+            self._instance = None  # a later consumer may try again
+            self.loaded = False
+            raise
+
+
+def _check_version(key: str, version: str, from_: str) -> None:
+    # webpack #15607: a range given as the provided version gave "Unsatisfied version
+    # ^2.6.14 ... (required ^2.6.14)"; refuse it where it is made.
+    if not isinstance(version, str) or not version or _RANGE_LIKE_RE.search(version):
+        raise FederationError(
+            f"Shared module {key} from {from_}: version {version!r} is not a version "
+            "(a range or empty); provide the exact version of the copy",
+            key=key,
+        )
+
+
+class ShareScope:
+    """``__webpack_require__.S[name]``: versions of each shared key, and how to pick one.
+
+    ``initializer`` runs once, before the first non-eager consumption (the Federation uses it
+    for ``version-first``: every remote of the scope registers its copies first).
+    """
+
+    def __init__(
+        self,
+        name: str = "default",
+        *,
+        strategy: ShareStrategy | str = ShareStrategy.VERSION_FIRST,
+        initializer: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.strategy = ShareStrategy(strategy)
+        self.initializer = initializer
+        self._entries: dict[str, dict[str, SharedEntry]] = {}
+        self._init: asyncio.Future[None] | None = None
+        self._fallbacks: dict[Factory, asyncio.Future[Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"ShareScope({self.name!r}, keys={sorted(self._entries)})"
+
+    def __contains__(self, key: object) -> bool:
+        return bool(self._entries.get(key)) if isinstance(key, str) else False
+
+    def keys(self) -> list[str]:
+        return [key for key, versions in self._entries.items() if versions]
+
+    def versions(self, key: str) -> Mapping[str, SharedEntry]:
+        """The offered copies of ``key`` by version, in registration order (read-only view)."""
+        return dict(self._entries.get(key, {}))
+
+    # --- providing ---------------------------------------------------------------------
+
+    def register(
+        self, name: str, version: str, factory: Factory, *, eager: bool = False, from_: str
+    ) -> SharedEntry:
+        """Offer a copy. An existing copy of the same version is replaced only if it is not
+        loaded and either the eagerness differs (eager wins) or ``from_`` sorts after its
+        ``from_`` (upstream's plain string compare of build names). Returns the copy in place."""
+        _check_version(name, version, from_)
+        versions = self._entries.setdefault(name, {})
+        active = versions.get(version)
+        if active is None or (
+            not active.loaded
+            and (eager if bool(eager) != bool(active.eager) else from_ > active.from_)
+        ):
+            versions[version] = SharedEntry(name, version, factory, from_, bool(eager))
+        return versions[version]
+
+    def unregister(self, name: str, *, from_: str) -> None:
+        """Drop the copies ``from_`` offered that nobody loaded (a remote going away)."""
+        versions = self._entries.get(name, {})
+        for version, entry in list(versions.items()):
+            if entry.from_ == from_ and not entry.loaded:
+                del versions[version]
+
+    # --- initialising ------------------------------------------------------------------
+
+    async def initialize(self) -> None:
+        """Run the initializer once; concurrent and later callers wait for the same run."""
+        if self.initializer is None:
+            return
+        if self._init is None:
+            self._init = asyncio.ensure_future(self.initializer())
+        await asyncio.shield(self._init)
+
+    # --- choosing ----------------------------------------------------------------------
+
+    def _candidates(self, key: str, eager: bool) -> dict[str, SharedEntry]:
+        versions = self._entries.get(key, {})
+        return {v: e for v, e in versions.items() if e.eager} if eager else versions
+
+    @staticmethod
+    def _latest(versions: Mapping[str, SharedEntry]) -> SharedEntry | None:
+        best: str | None = None
+        for version in versions:
+            if best is None or version_lt(best, version):
+                best = version
+        return versions[best] if best is not None else None
+
+    def _satisfying(
+        self, versions: Mapping[str, SharedEntry], rng: Range, strategy: ShareStrategy
+    ) -> SharedEntry | None:
+        ok = {v: e for v, e in versions.items() if satisfy(rng, v)}
+        if strategy is ShareStrategy.LOADED_FIRST:
+            loaded = {v: e for v, e in ok.items() if e.loaded}
+            if loaded:
+                return self._latest(loaded)
+        return self._latest(ok)
+
+    def _singleton(self, versions: Mapping[str, SharedEntry]) -> SharedEntry | None:
+        loaded = {v: e for v, e in versions.items() if e.loaded}
+        return self._latest(loaded or versions)
+
+    def _invalid_version_message(self, key: str, rng: Range, eager: bool) -> str:
+        available = ", ".join(
+            f"{version} from {entry.from_}" for version, entry in self._entries[key].items()
+        )
+        return (
+            f"No satisfying version ({range_to_string(rng)})"
+            f"{' for eager consumption' if eager else ''} of shared module {key} found in "
+            f"shared scope {self.name}.\nAvailable versions: {available}"
+        )
+
+    def _singleton_message(self, key: str, entry: SharedEntry, rng: Range) -> str:
+        return (
+            f"Unsatisfied version {entry.version} from {entry.from_} of shared singleton module "
+            f"{key} (required {range_to_string(rng)})"
+        )
+
+    def _fail(self, message: str, key: str) -> FederationError:
+        return FederationError(message, key=key, scope=self.name)
+
+    def select(
+        self,
+        key: str,
+        kind: LoaderKind,
+        *,
+        required_version: Range | None = None,
+        eager: bool = False,
+        has_fallback: bool = False,
+        strategy: ShareStrategy | None = None,
+    ) -> SharedEntry | None:
+        """The copy ``kind`` would use, ``None`` for "use the fallback", or raise the error the
+        loader raises. Warnings are logged here (once per selection), as upstream warns."""
+        strategy = strategy or self.strategy
+        if key not in self:
+            if has_fallback:
+                return None
+            raise self._fail(f"Shared module {key} doesn't exist in shared scope {self.name}", key)
+        versions = self._candidates(key, eager)
+        if not versions:
+            # Upstream crashes on `get(undefined)` here; say what is missing instead.
+            if has_fallback:
+                return None
+            if required_version is not None and kind not in (
+                LoaderKind.LOAD,
+                LoaderKind.LOAD_SINGLETON,
+            ):
+                raise self._fail(self._invalid_version_message(key, required_version, True), key)
+            raise self._fail(f"Shared module is not available for eager consumption: {key}", key)
+        if kind is LoaderKind.LOAD:
+            if strategy is ShareStrategy.LOADED_FIRST:
+                loaded = {v: e for v, e in versions.items() if e.loaded}
+                if loaded:
+                    return self._latest(loaded)
+            return self._latest(versions)
+        if kind is LoaderKind.LOAD_SINGLETON:
+            return self._singleton(versions)
+        assert required_version is not None, f"{kind.value} needs a required version"
+        if kind in (LoaderKind.LOAD_VERSION, LoaderKind.LOAD_STRICT_VERSION):
+            found = self._satisfying(versions, required_version, strategy)
+            if found is not None:
+                return found
+            message = self._invalid_version_message(key, required_version, eager)
+            if kind is LoaderKind.LOAD_VERSION:
+                logger.warning(message)
+                return self._latest(versions)
+            if has_fallback:
+                return None
+            raise self._fail(message, key)
+        entry = self._singleton(versions)
+        assert entry is not None
+        if not satisfy(required_version, entry.version):
+            message = self._singleton_message(key, entry, required_version)
+            if kind is LoaderKind.LOAD_STRICT_SINGLETON_VERSION:
+                raise self._fail(message, key)
+            logger.warning(message)
+        return entry
+
+    # --- consuming ---------------------------------------------------------------------
+
+    async def consume(
+        self,
+        key: str,
+        *,
+        required_version: RequiredVersion = None,
+        strict_version: bool | None = None,
+        singleton: bool = False,
+        eager: bool = False,
+        fallback: Fallback = False,
+        strategy: ShareStrategy | str | None = None,
+        resolve_share: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Any:
+        """Resolve ``key`` as webpack's consume runtime would and return the module.
+
+        ``strict_version`` defaults to webpack's ``fallback is not False and not singleton``.
+        An eager consumer sees only eager copies and does not wait for the initializer.
+        ``resolve_share`` (MF's hook) may replace the ``resolver`` of the args it is given.
+        """
+        has_fallback = fallback is not None and fallback is not False
+        if strict_version is None:
+            strict_version = has_fallback and not singleton
+        rng = (
+            None
+            if required_version is None or required_version is False
+            else required_version
+            if isinstance(required_version, Range)
+            else parse_range(required_version)
+        )
+        kind = choose_loader(rng, strict_version, singleton)
+        chosen = ShareStrategy(strategy) if strategy is not None else self.strategy
+        if not eager:
+            await self.initialize()
+
+        def resolver() -> SharedEntry | None:
+            return self.select(
+                key,
+                kind,
+                required_version=rng,
+                eager=eager,
+                has_fallback=has_fallback,
+                strategy=chosen,
+            )
+
+        if resolve_share is not None:
+            args = resolve_share(
+                {
+                    "share_scope": self,
+                    "scope": self.name,
+                    "pkg_name": key,
+                    "version": range_to_string(rng) if rng is not None else None,
+                    "share_info": {
+                        "required_version": rng,
+                        "strict_version": strict_version,
+                        "singleton": singleton,
+                        "eager": eager,
+                        "loader": kind,
+                    },
+                    "resolver": resolver,
+                }
+            )
+            entry = args["resolver"]()
+            if entry is not None and not isinstance(entry, SharedEntry):
+                raise self._fail(
+                    f"resolve_share for shared module {key} in shared scope {self.name} "
+                    f"returned {entry!r}, not a SharedEntry of the scope",
+                    key,
+                )
+        else:
+            entry = resolver()
+        if entry is not None:
+            return await entry.get()
+        assert has_fallback and callable(fallback)
+        return await self._use_fallback(fallback)
+
+    async def _use_fallback(self, fallback: Factory) -> Any:
+        # The consumer's own copy: one instance per fallback, as a bundle has one module.
+        instance = self._fallbacks.get(fallback)
+        if instance is None or (instance.done() and instance.exception() is not None):
+            instance = self._fallbacks[fallback] = asyncio.ensure_future(maybe_await(fallback()))
+        return await asyncio.shield(instance)
+
+    async def load(self, key: str, *, eager: bool = False, fallback: Fallback = False) -> Any:
+        """The highest version (no range, not a singleton)."""
+        return await self.consume(key, eager=eager, fallback=fallback)
+
+    async def load_singleton(
+        self, key: str, *, eager: bool = False, fallback: Fallback = False
+    ) -> Any:
+        """The loaded copy if there is one, else the highest version."""
+        return await self.consume(key, singleton=True, eager=eager, fallback=fallback)
+
+    async def load_version(
+        self, key: str, required_version: str | Range, *, eager: bool = False,
+        fallback: Fallback = False,
+    ) -> Any:  # fmt: skip
+        """The highest satisfying version; none → warn and use the highest."""
+        return await self.consume(
+            key,
+            required_version=required_version,
+            strict_version=False,
+            eager=eager,
+            fallback=fallback,
+        )
+
+    async def load_strict_version(
+        self, key: str, required_version: str | Range, *, eager: bool = False,
+        fallback: Fallback = False,
+    ) -> Any:  # fmt: skip
+        """The highest satisfying version; none → the fallback, else raise."""
+        return await self.consume(
+            key,
+            required_version=required_version,
+            strict_version=True,
+            eager=eager,
+            fallback=fallback,
+        )
+
+    async def load_singleton_version(
+        self, key: str, required_version: str | Range, *, eager: bool = False,
+        fallback: Fallback = False,
+    ) -> Any:  # fmt: skip
+        """The singleton copy; unsatisfied → warn and use it anyway."""
+        return await self.consume(
+            key,
+            required_version=required_version,
+            strict_version=False,
+            singleton=True,
+            eager=eager,
+            fallback=fallback,
+        )
+
+    async def load_strict_singleton_version(
+        self, key: str, required_version: str | Range, *, eager: bool = False,
+        fallback: Fallback = False,
+    ) -> Any:  # fmt: skip
+        """The singleton copy; unsatisfied → raise."""
+        return await self.consume(
+            key,
+            required_version=required_version,
+            strict_version=True,
+            singleton=True,
+            eager=eager,
+            fallback=fallback,
+        )
