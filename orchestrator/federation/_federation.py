@@ -1,0 +1,586 @@
+"""``Federation``: MF 2.0's runtime instance (``ModuleFederation``) for Python remotes.
+
+``load_remote("app1/Counter")`` matches a remote by name or alias, fetches its manifest and
+zip from trusted origins, checks the zip's integrity and bounds, imports the expose in the
+version's own namespace and runs MF's hooks in MF's order. ``load_share`` negotiates through
+the share scopes with webpack's rules. ``refresh()`` swaps a remote to its newly published
+build; the old build is released when its last holder lets go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.metadata
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+from orchestrator.federation._archive import ZipLimits, check_integrity, read_zip
+from orchestrator.federation._errors import FederationError, RuntimeCode
+from orchestrator.federation._fetch import Fetch, HttpFetch, TrustedOrigins
+from orchestrator.federation._hooks import FederationHooks
+from orchestrator.federation._manifest import ManifestShared, RemoteManifest, parse_manifest
+from orchestrator.federation._namespace import RemoteNamespace
+from orchestrator.federation._remote import (
+    Remote,
+    RemoteRecord,
+    RemoteVersion,
+    as_remote,
+    match_remote,
+)
+from orchestrator.federation._share_scope import Factory, ShareScope, ShareStrategy
+
+__all__ = ["Federation", "RemoteContext", "Shared"]
+
+logger = logging.getLogger("orchestrator.federation")
+
+_CONSUME_OPTIONS = frozenset(
+    {"required_version", "strict_version", "singleton", "eager", "fallback", "share_scope",
+     "strategy"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shared:
+    """How this build shares ``key`` (webpack's ``shared`` options, snake_case).
+
+    ``import_`` is the provided copy and the consumer's fallback: a factory, ``None`` to
+    import ``key`` from this interpreter, or ``False`` for neither. ``version`` defaults to
+    the installed distribution's, else MF's ``"0"`` (which loses to any other).
+    ``required_version`` defaults to ``^version`` (MF's default; ``False`` for no check) and
+    ``strict_version`` to webpack's (true for a non-singleton with a fallback).
+    """
+
+    version: str | None = None
+    import_: Factory | Literal[False] | None = None
+    share_scope: str = "default"
+    singleton: bool = False
+    required_version: str | Literal[False] | None = None
+    strict_version: bool | None = None
+    eager: bool = False
+
+
+def _as_shared(key: str, value: Shared | Mapping[str, Any] | str) -> Shared:
+    if isinstance(value, Shared):
+        return value
+    if isinstance(value, str):  # webpack's shorthand {"react": "^17"}
+        return Shared(required_version=value, strict_version=True)
+    if isinstance(value, Mapping):
+        known = {f.name for f in fields(Shared)}
+        options = {("import_" if k == "import" else k): v for k, v in value.items()}
+        unknown = set(options) - known
+        if unknown:
+            raise FederationError(f"shared {key!r}: unknown options {sorted(unknown)}", key=key)
+        return Shared(**options)
+    raise FederationError(f"shared {key!r}: expected Shared, a mapping or a range", key=key)
+
+
+def _import_factory(key: str) -> Factory:
+    def factory() -> Any:
+        return importlib.import_module(key)
+
+    factory.__qualname__ = f"import {key}"
+    return factory
+
+
+def _installed_version(key: str) -> str | None:
+    try:
+        return importlib.metadata.version(key)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+class RemoteContext:
+    """``__federation__`` in a remote's modules: the host's loaders, as this remote."""
+
+    def __init__(self, federation: Federation, remote: str, version: str) -> None:
+        self.federation = federation
+        self.remote = remote
+        self.version = version
+
+    async def load_share(self, name: str, **options: Any) -> Any:
+        return await self.federation.load_share(name, **options)
+
+    async def load_remote(self, request: str) -> Any:
+        return await self.federation.load_remote(request)
+
+
+class Federation:
+    """A host (and possibly itself a remote) in MF's sense; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        remotes: Iterable[Remote | Mapping[str, Any]] = (),
+        shared: Mapping[str, Shared | Mapping[str, Any] | str] | None = None,
+        share_strategy: ShareStrategy | str = ShareStrategy.VERSION_FIRST,
+        loader: Fetch | None = None,
+        trusted_origins: Iterable[str] | None = None,
+        zip_limits: ZipLimits | None = None,
+    ) -> None:
+        self.name = name
+        self.share_strategy = ShareStrategy(share_strategy)
+        self.trusted_origins = TrustedOrigins(trusted_origins)
+        self.zip_limits = zip_limits or ZipLimits()
+        self.hooks = FederationHooks()
+        self._default_fetch = HttpFetch(self.trusted_origins) if loader is None else None
+        self._fetch: Fetch = loader or self._default_fetch  # type: ignore[assignment]
+        self.share_scopes: dict[str, ShareScope] = {}
+        self.scope("default")
+        self._remotes: list[RemoteRecord] = []
+        self.shared: dict[str, Shared] = {}
+        for key, value in (shared or {}).items():
+            self._provide(key, _as_shared(key, value))
+        self.register_remotes(remotes)
+
+    def __repr__(self) -> str:
+        return f"Federation({self.name!r}, remotes={[r.remote.name for r in self._remotes]})"
+
+    async def aclose(self) -> None:
+        """Release every loaded version and close the default HTTP client."""
+        for record in self._remotes:
+            record.retire_current()
+            for version in record.held:
+                version.release()
+        if self._default_fetch is not None:
+            await self._default_fetch.aclose()
+
+    # --- share scopes ------------------------------------------------------------------
+
+    def scope(self, name: str) -> ShareScope:
+        """The share scope ``name``, created on first use (with the instance's strategy)."""
+        scope = self.share_scopes.get(name)
+        if scope is None:
+            scope = self.share_scopes[name] = ShareScope(name, strategy=self.share_strategy)
+            if self.share_strategy is ShareStrategy.VERSION_FIRST:
+                scope.initializer = lambda: self._initialize_scope(name)
+        return scope
+
+    def _provide(self, key: str, config: Shared) -> None:
+        version = config.version
+        if version is None and config.import_ is None:
+            version = _installed_version(key)
+        if version is None:
+            version = "0"
+        config = replace(config, version=version)
+        args = self.hooks.before_register_share.emit(
+            {"pkg_name": key, "shared": config, "origin": self}
+        )
+        config = args["shared"]
+        self.shared[key] = config
+        if config.import_ is False:
+            return
+        factory = config.import_ or _import_factory(key)
+        self.scope(config.share_scope).register(
+            key, config.version or "0", factory, eager=config.eager, from_=self.name
+        )
+
+    async def _initialize_scope(self, name: str) -> None:
+        # version-first: every remote of the scope offers its copies before anyone chooses.
+        # A remote that fails is skipped with one warning (MF #3877 crashed here).
+        records = [r for r in self._remotes if r.remote.share_scope == name]
+        results = await asyncio.gather(
+            *(self._current_version(record) for record in records), return_exceptions=True
+        )
+        for record, result in zip(records, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                recovered = await self.hooks.error_load_remote.emit(
+                    {
+                        "id": record.remote.name,
+                        "error": result,
+                        "from": "runtime",
+                        "lifecycle": "before_load_share",
+                        "remote": record.remote,
+                        "origin": self,
+                    }
+                )
+                if not recovered:
+                    logger.warning("Initialization of sharing external failed: %s", result)
+
+    async def load_share(self, name: str, **options: Any) -> Any:
+        """The module the share scope picks for ``name``; options override the ``shared``
+        config: ``required_version``, ``strict_version``, ``singleton``, ``eager``,
+        ``fallback``, ``share_scope``, ``strategy``."""
+        unknown = set(options) - _CONSUME_OPTIONS
+        if unknown:
+            raise FederationError(
+                f"load_share({name!r}): unknown options {sorted(unknown)}", key=name
+            )
+        config = self.shared.get(name, Shared(import_=False))
+        info: dict[str, Any] = {
+            "required_version": (
+                f"^{config.version}"
+                if config.required_version is None
+                and name in self.shared
+                and config.version not in (None, "0")
+                else config.required_version
+            ),
+            "strict_version": config.strict_version,
+            "singleton": config.singleton,
+            "eager": config.eager,
+            "fallback": (
+                False
+                if config.import_ is False
+                else (config.import_ or _import_factory(name))
+                if name in self.shared
+                else False
+            ),
+            "share_scope": config.share_scope,
+            "strategy": None,
+        }
+        info.update(options)
+        try:
+            args = await self.hooks.before_load_share.emit(
+                {"pkg_name": name, "share_info": info, "shared": self.shared, "origin": self}
+            )
+            info = args["share_info"]
+            await self.hooks.load_share.emit(self, name, info)
+            scope = self.scope(info["share_scope"])
+            module = await scope.consume(
+                name,
+                required_version=info["required_version"],
+                strict_version=info["strict_version"],
+                singleton=info["singleton"],
+                eager=info["eager"],
+                fallback=info["fallback"],
+                strategy=info["strategy"],
+                resolve_share=self.hooks.resolve_share.emit if self.hooks.resolve_share else None,
+            )
+        except Exception as error:
+            self.hooks.error_load_share.emit(
+                {"pkg_name": name, "share_info": info, "error": error, "origin": self}
+            )
+            raise
+        self.hooks.after_load_share.emit(
+            {"pkg_name": name, "share_info": info, "module": module, "origin": self}
+        )
+        return module
+
+    # --- remotes -------------------------------------------------------------------------
+
+    @property
+    def remotes(self) -> list[Remote]:
+        """The registered remotes, in matching order."""
+        return [record.remote for record in self._remotes]
+
+    def register_remotes(
+        self, remotes: Iterable[Remote | Mapping[str, Any]], *, force: bool = False
+    ) -> None:
+        """MF's ``registerRemotes``: a name already registered is ignored, unless ``force``,
+        which drops the old one (its versions retire) with a warning. An alias may not be a
+        prefix of another remote's name or alias."""
+        for value in remotes:
+            remote = as_remote(value)
+            args = self.hooks.before_register_remote.emit({"remote": remote, "origin": self})
+            remote = as_remote(args["remote"])
+            existing = next((r for r in self._remotes if r.remote.name == remote.name), None)
+            if existing is not None:
+                if not force:
+                    continue
+                self._remove(existing)
+            self._check_alias(remote)
+            if remote.entry.split(":", 1)[0] not in ("http", "https"):
+                raise FederationError(
+                    f"entry {remote.entry!r} is not an absolute http(s) URL",
+                    code=RuntimeCode.RUNTIME_011,
+                    remote=remote.name,
+                    url=remote.entry,
+                )
+            self._remotes.append(RemoteRecord(remote))
+            self.scope(remote.share_scope)
+            self.hooks.register_remote.emit({"remote": remote, "origin": self})
+            if existing is not None:
+                logger.warning(
+                    'The remote "%s" is already registered. Please note that overriding it '
+                    "may cause unexpected errors.",
+                    remote.name,
+                )
+
+    def _check_alias(self, remote: Remote) -> None:
+        alias = remote.alias
+        if not alias:
+            return
+        for record in self._remotes:
+            other = record.remote
+            if other.name.startswith(alias) or (other.alias or "").startswith(alias):
+                raise FederationError(
+                    f"The alias {alias} of remote {remote.name} is not allowed to be the "
+                    f"prefix of {other.name} name or alias",
+                    remote=remote.name,
+                )
+
+    def _remove(self, record: RemoteRecord) -> None:
+        self._remotes.remove(record)
+        self._unregister_shared(record)
+        record.retire_current()
+
+    def _unregister_shared(self, record: RemoteRecord) -> None:
+        version = record.current
+        if version is None:
+            return
+        scope = self.share_scopes.get(record.remote.share_scope)
+        if scope is not None:
+            for item in version.manifest.shared:
+                scope.unregister(item.name, from_=record.remote.name)
+
+    async def _fetch_checked(self, url: str, *, remote: str, expose: str | None) -> bytes:
+        args = {"url": url, "remote": remote, "expose": expose, "origin": self}
+        body = await self.hooks.fetch.emit(args)
+        final = url
+        if not isinstance(body, (bytes, tuple)):
+            final, body = await self._fetch(url)
+        elif isinstance(body, tuple):
+            final, body = body
+        if final not in self.trusted_origins:
+            raise FederationError(
+                f"{final} is not from a trusted origin; nothing was run",
+                code=RuntimeCode.RUNTIME_008,
+                remote=remote,
+                expose=expose,
+                url=final,
+            )
+        return bytes(body)
+
+    async def _current_version(self, record: RemoteRecord) -> RemoteVersion:
+        """The record's current version, fetching its manifest once for every caller."""
+        if record.current is not None:
+            return record.current
+        if record._manifest is None:
+            record._manifest = asyncio.ensure_future(self._fetch_version(record))
+        try:
+            return await asyncio.shield(record._manifest)
+        except BaseException:
+            if record._manifest is not None and record._manifest.done():
+                record._manifest = None  # a later load may try again
+            raise
+
+    async def _fetch_version(self, record: RemoteRecord) -> RemoteVersion:
+        remote = record.remote
+        try:
+            body = await self._fetch_checked(remote.entry, remote=remote.name, expose=None)
+        except FederationError as exc:
+            raise FederationError(
+                exc.reason, code=RuntimeCode.RUNTIME_003, remote=remote.name, url=exc.url
+            ) from exc
+        manifest = parse_manifest(body, remote=remote.name, url=remote.entry)
+        version = RemoteVersion(manifest)
+        self._adopt(record, version)
+        return version
+
+    def _adopt(self, record: RemoteRecord, version: RemoteVersion) -> None:
+        """Make ``version`` current and offer its shared copies in the remote's scope."""
+        self._unregister_shared(record)
+        record.current = version
+        scope = self.scope(record.remote.share_scope)
+        for item in version.manifest.shared:
+            if item.module is None:
+                continue
+            scope.register(
+                item.name,
+                item.version,
+                self._shared_factory(record, version, item),
+                from_=record.remote.name,
+            )
+
+    def _shared_factory(
+        self, record: RemoteRecord, version: RemoteVersion, item: ManifestShared
+    ) -> Factory:
+        async def factory() -> Any:
+            namespace = await self._namespace(record, version, expose=None)
+            version.acquire()  # the share scope holds the copy from now on
+            return namespace.import_module(item.module or "")
+
+        return factory
+
+    async def _namespace(
+        self, record: RemoteRecord, version: RemoteVersion, *, expose: str | None
+    ) -> RemoteNamespace:
+        if version.namespace is not None and version.namespace.installed:
+            return version.namespace
+        if version._entry is None or (
+            version._entry.done() and version._entry.exception() is not None
+        ):
+            version._entry = asyncio.ensure_future(self._load_entry(record, version, expose))
+        return await asyncio.shield(version._entry)
+
+    async def _load_entry(
+        self, record: RemoteRecord, version: RemoteVersion, expose: str | None
+    ) -> RemoteNamespace:
+        manifest = version.manifest
+        remote = record.remote.name
+        files = await self.hooks.load_entry.emit(
+            {"remote": record.remote, "manifest": manifest, "origin": self}
+        )
+        if not isinstance(files, dict):
+            body = await self._fetch_checked(manifest.entry_url, remote=remote, expose=expose)
+            url = manifest.entry_url
+            check_integrity(body, manifest.entry_integrity, remote=remote, url=url, expose=expose)
+            files = read_zip(body, remote=remote, url=url, expose=expose, limits=self.zip_limits)
+        namespace = RemoteNamespace(
+            files,
+            remote=remote,
+            version=manifest.build_version or "0",
+            url=manifest.entry_url,
+            context=RemoteContext(self, remote, manifest.build_version),
+        )
+        try:
+            namespace.install()
+        except Exception as exc:
+            namespace.release()
+            raise self._entry_error(exc, remote, expose, manifest) from exc
+        version.namespace = namespace
+        return namespace
+
+    @staticmethod
+    def _entry_error(
+        exc: Exception, remote: str, expose: str | None, manifest: RemoteManifest
+    ) -> FederationError:
+        if isinstance(exc, FederationError):
+            return exc
+        return FederationError(
+            f"running it raised {exc!r}",
+            code=RuntimeCode.RUNTIME_001,
+            remote=remote,
+            expose=expose,
+            url=manifest.entry_url,
+        )
+
+    async def _resolve(self, request: str) -> tuple[Any, RemoteVersion]:
+        args: dict[str, Any] = {"id": request, "options": self, "origin": self}
+        try:
+            args = await self.hooks.before_request.emit(args)
+        except Exception as error:
+            recovered = await self.hooks.error_load_remote.emit(
+                {"id": request, "error": error, "from": "runtime",
+                 "lifecycle": "before_request", "origin": self}
+            )  # fmt: skip
+            if not isinstance(recovered, dict):
+                raise
+            args = recovered
+        request = args["id"]
+        matched = match_remote(self._remotes, request)
+        if matched is None:
+            unmatched = FederationError(
+                f"no registered remote matches {request!r} (remotes: "
+                f"{', '.join(r.remote.name for r in self._remotes) or 'none'})",
+                code=RuntimeCode.RUNTIME_004,
+                remote=request.split("/", 1)[0],
+            )
+            await self.hooks.after_match_remote.emit(
+                {"id": request, "error": unmatched, "options": self, "origin": self}
+            )
+            raise unmatched
+        record, prefix, expose = matched
+        await self.hooks.after_match_remote.emit(
+            {"id": request, "remote": record.remote, "expose": expose,
+             "pkg_name_or_alias": prefix, "options": self, "origin": self}
+        )  # fmt: skip
+        info = await self.hooks.after_resolve.emit(
+            {"id": request, "remote": record.remote, "expose": expose,
+             "pkg_name_or_alias": prefix, "options": self, "origin": self}
+        )  # fmt: skip
+        target = next((r for r in self._remotes if r.remote.name == info["remote"].name), record)
+        expose = info["expose"]
+        version = await self._current_version(target)
+        exposed = version.manifest.expose(expose)
+        if exposed is None:
+            raise FederationError(
+                f"the manifest exposes {[e.path for e in version.manifest.exposes]}",
+                code=RuntimeCode.RUNTIME_014,
+                remote=target.remote.name,
+                expose=expose,
+                url=version.manifest.url,
+            )
+        namespace = await self._namespace(target, version, expose=expose)
+        try:
+            module = namespace.import_module(exposed.module, expose=expose)
+        except FederationError:
+            raise
+        except Exception as exc:
+            raise self._entry_error(exc, target.remote.name, expose, version.manifest) from exc
+        wrapped = await self.hooks.on_load.emit(
+            {"id": request, "expose": expose, "pkg_name_or_alias": info["pkg_name_or_alias"],
+             "remote": target.remote, "origin": self, "expose_module": module,
+             "module_instance": version}
+        )  # fmt: skip
+        return (wrapped if callable(wrapped) else module), version
+
+    async def _load(self, request: str, *, from_: str) -> tuple[Any, RemoteVersion | None]:
+        after: dict[str, Any] = {"id": request, "origin": self}
+        try:
+            module, version = await self._resolve(request)
+            return module, version
+        except Exception as error:
+            after["error"] = error
+            matched = match_remote(self._remotes, request)
+            failover = await self.hooks.error_load_remote.emit(
+                {"id": request, "error": error, "from": from_, "lifecycle": "on_load",
+                 "expose": matched[2] if matched else None,
+                 "remote": matched[0].remote if matched else None, "origin": self}
+            )  # fmt: skip
+            if failover is None or failover is False:
+                raise
+            after["recovered"] = True
+            return failover, None
+        finally:
+            await self.hooks.after_load_remote.emit(after)
+
+    async def load_remote(self, request: str, *, from_: str = "runtime") -> Any:
+        """``"app1/Counter"`` → the module ``app1`` exposes as ``./Counter``."""
+        module, _ = await self._load(request, from_=from_)
+        return module
+
+    @asynccontextmanager
+    async def hold(self, request: str) -> AsyncIterator[Any]:
+        """``load_remote`` that keeps the serving version alive until the block ends, even
+        if a ``refresh()`` swaps the remote meanwhile (in-flight work finishes on it)."""
+        module, version = await self._load(request, from_="runtime")
+        if version is not None:
+            version.acquire()
+        try:
+            yield module
+        finally:
+            if version is not None:
+                version.release_lease()
+
+    async def refresh(self, name: str | None = None) -> list[str]:
+        """Re-read the manifests (of ``name``, or of every remote) and swap each remote whose
+        build changed; returns the names swapped. New loads use the new build; the old one
+        is released when nothing holds it."""
+        swapped: list[str] = []
+        for record in list(self._remotes):
+            if name is not None and record.remote.name != name:
+                continue
+            old = record.current
+            if old is None:
+                continue
+            fresh = RemoteVersion(
+                parse_manifest(
+                    await self._fetch_checked(
+                        record.remote.entry, remote=record.remote.name, expose=None
+                    ),
+                    remote=record.remote.name,
+                    url=record.remote.entry,
+                )
+            )
+            if fresh.manifest.identity == old.manifest.identity:
+                continue
+            self._unregister_shared(record)
+            record.retire_current()
+            self._adopt(record, fresh)
+            swapped.append(record.remote.name)
+        return swapped
+
+    def loaded_versions(self, name: str) -> list[RemoteVersion]:
+        """The remote's current version and retired ones still held (for health checks)."""
+        record = next((r for r in self._remotes if r.remote.name == name), None)
+        if record is None:
+            return []
+        record.held = [v for v in record.held if not v.released.is_set()]
+        return ([record.current] if record.current else []) + record.held
