@@ -329,7 +329,11 @@ class Federation:
             for item in version.manifest.shared:
                 scope.unregister(item.name, from_=record.remote.name)
 
-    async def _fetch_checked(self, url: str, *, remote: str, expose: str | None) -> bytes:
+    async def _fetch_checked(
+        self, url: str, *, remote: str, expose: str | None
+    ) -> tuple[str, bytes]:
+        """``(final_url, body)``, the final URL checked against ``trusted_origins`` whatever
+        the fetch did (an injected one may not check hops)."""
         args = {"url": url, "remote": remote, "expose": expose, "origin": self}
         body = await self.hooks.fetch.emit(args)
         final = url
@@ -345,7 +349,7 @@ class Federation:
                 expose=expose,
                 url=final,
             )
-        return bytes(body)
+        return final, bytes(body)
 
     async def _current_version(self, record: RemoteRecord) -> RemoteVersion:
         """The record's current version, fetching its manifest once for every caller."""
@@ -363,12 +367,12 @@ class Federation:
     async def _fetch_version(self, record: RemoteRecord) -> RemoteVersion:
         remote = record.remote
         try:
-            body = await self._fetch_checked(remote.entry, remote=remote.name, expose=None)
+            final, body = await self._fetch_checked(remote.entry, remote=remote.name, expose=None)
         except FederationError as exc:
             raise FederationError(
                 exc.reason, code=RuntimeCode.RUNTIME_003, remote=remote.name, url=exc.url
             ) from exc
-        manifest = parse_manifest(body, remote=remote.name, url=remote.entry)
+        manifest = parse_manifest(body, remote=remote.name, url=final)
         version = RemoteVersion(manifest)
         self._adopt(record, version)
         return version
@@ -418,7 +422,7 @@ class Federation:
             {"remote": record.remote, "manifest": manifest, "origin": self}
         )
         if not isinstance(files, dict):
-            body = await self._fetch_checked(manifest.entry_url, remote=remote, expose=expose)
+            _, body = await self._fetch_checked(manifest.entry_url, remote=remote, expose=expose)
             url = manifest.entry_url
             check_integrity(body, manifest.entry_integrity, remote=remote, url=url, expose=expose)
             files = read_zip(body, remote=remote, url=url, expose=expose, limits=self.zip_limits)
@@ -560,15 +564,10 @@ class Federation:
             old = record.current
             if old is None:
                 continue
-            fresh = RemoteVersion(
-                parse_manifest(
-                    await self._fetch_checked(
-                        record.remote.entry, remote=record.remote.name, expose=None
-                    ),
-                    remote=record.remote.name,
-                    url=record.remote.entry,
-                )
+            final, body = await self._fetch_checked(
+                record.remote.entry, remote=record.remote.name, expose=None
             )
+            fresh = RemoteVersion(parse_manifest(body, remote=record.remote.name, url=final))
             if fresh.manifest.identity == old.manifest.identity:
                 continue
             self._unregister_shared(record)

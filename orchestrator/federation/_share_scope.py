@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -145,7 +146,10 @@ class ShareScope:
         self.initializer = initializer
         self._entries: dict[str, dict[str, SharedEntry]] = {}
         self._init: asyncio.Future[None] | None = None
-        self._fallbacks: dict[Factory, asyncio.Future[Any]] = {}
+        # Weak keys: a fallback defined in a remote version must not keep that version alive.
+        self._fallbacks: weakref.WeakKeyDictionary[Factory, asyncio.Future[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         return f"ShareScope({self.name!r}, keys={sorted(self._entries)})"
@@ -377,9 +381,13 @@ class ShareScope:
 
     async def _use_fallback(self, fallback: Factory) -> Any:
         # The consumer's own copy: one instance per fallback, as a bundle has one module.
-        instance = self._fallbacks.get(fallback)
+        try:
+            instance = self._fallbacks.get(fallback)
+        except TypeError:  # not weakly referenceable: no sharing of its instance
+            return await maybe_await(fallback())
         if instance is None or (instance.done() and instance.exception() is not None):
-            instance = self._fallbacks[fallback] = asyncio.ensure_future(maybe_await(fallback()))
+            instance = asyncio.ensure_future(maybe_await(fallback()))
+            self._fallbacks[fallback] = instance
         return await asyncio.shield(instance)
 
     async def load(self, key: str, *, eager: bool = False, fallback: Fallback = False) -> Any:
