@@ -563,3 +563,18 @@ def test_trusted_origins() -> None:
     assert "https://apps.example.com/a" in exact and "https://apps.example.com:443/" in exact
     assert "http://apps.example.com/a" not in exact and "http://127.0.0.1/" not in exact
     assert "https://anything/" in TrustedOrigins(["*"])
+
+
+async def test_load_share_remembers_until_a_hook_listens() -> None:
+    made: list[int] = []
+
+    def factory() -> str:
+        made.append(1)
+        return "lib"
+
+    fed = Federation("host", loader=MemoryFetch(), shared={"lib": Shared("1.0.0", factory)})
+    assert [await fed.load_share("lib") for _ in range(3)] == ["lib"] * 3
+    seen: list[str] = []
+    fed.hooks.after_load_share.add(lambda args: seen.append(args["pkg_name"]))
+    assert await fed.load_share("lib") == "lib"
+    assert seen == ["lib"] and made == [1]

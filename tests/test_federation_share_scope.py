@@ -435,3 +435,24 @@ async def test_async_factories_and_fallbacks_run_once() -> None:
 
     results = await asyncio.gather(*(scope.load("lib", fallback=fallback) for _ in range(3)))
     assert results == ["own"] * 3 and made == ["x"]
+
+
+async def test_a_remembered_choice_follows_changes_to_the_scope() -> None:
+    scope = ShareScope()
+    old = provide(scope, "lib", "1.0.0")
+    assert await scope.load("lib") is old
+    assert await scope.load("lib") is old  # remembered
+    new = provide(scope, "lib", "1.1.0", from_="remote")
+    assert await scope.load("lib") is new  # a new copy: chosen again
+    scope.unregister("lib", from_="remote")  # loaded: stays
+    assert await scope.load("lib") is new
+
+
+async def test_an_unsatisfied_singleton_warns_once_per_choice(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scope, _, new = two_versions()
+    with caplog.at_level(logging.WARNING, "orchestrator.federation"):
+        for _ in range(3):
+            assert await scope.load_singleton_version("react", "^17") is new
+    assert len(caplog.messages) == 1

@@ -31,7 +31,7 @@ from orchestrator.federation._remote import (
     as_remote,
     match_remote,
 )
-from orchestrator.federation._share_scope import Factory, ShareScope, ShareStrategy
+from orchestrator.federation._share_scope import PENDING, Factory, ShareScope, ShareStrategy
 
 __all__ = ["Federation", "RemoteContext", "Shared"]
 
@@ -132,6 +132,7 @@ class Federation:
         self.share_scopes: dict[str, ShareScope] = {}
         self.scope("default")
         self._remotes: list[RemoteRecord] = []
+        self._share_memo: dict[Any, tuple[ShareScope, tuple[Any, ...]]] = {}
         self.shared: dict[str, Shared] = {}
         for key, value in (shared or {}).items():
             self._provide(key, _as_shared(key, value))
@@ -207,6 +208,24 @@ class Federation:
         """The module the share scope picks for ``name``; options override the ``shared``
         config: ``required_version``, ``strict_version``, ``singleton``, ``eager``,
         ``fallback``, ``share_scope``, ``strategy``."""
+        hooks = self.hooks
+        quiet = not (
+            hooks.before_load_share
+            or hooks.load_share
+            or hooks.resolve_share
+            or hooks.after_load_share
+        )
+        memo = None
+        if quiet:
+            try:
+                memo = (name, *sorted(options.items())) if options else name
+                hit = self._share_memo.get(memo)
+            except TypeError:  # an unhashable option: no fast path
+                memo = hit = None
+            if hit is not None:
+                value = hit[0].lookup(hit[1])
+                if value is not PENDING:
+                    return value
         unknown = set(options) - _CONSUME_OPTIONS
         if unknown:
             raise FederationError(
@@ -242,7 +261,7 @@ class Federation:
             info = args["share_info"]
             await self.hooks.load_share.emit(self, name, info)
             scope = self.scope(info["share_scope"])
-            module = await scope.consume(
+            module, memo_key = await scope.consume_keyed(
                 name,
                 required_version=info["required_version"],
                 strict_version=info["strict_version"],
@@ -260,6 +279,11 @@ class Federation:
         self.hooks.after_load_share.emit(
             {"pkg_name": name, "share_info": info, "module": module, "origin": self}
         )
+        if memo is not None and memo_key is not None:
+            # Asked again with nothing changed, the answer is a lookup (no hooks listen).
+            if len(self._share_memo) > 1024:
+                self._share_memo.clear()
+            self._share_memo[memo] = (scope, memo_key)
         return module
 
     # --- remotes -------------------------------------------------------------------------

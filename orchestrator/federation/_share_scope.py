@@ -38,6 +38,8 @@ Factory = Callable[[], Any]
 """A zero-argument callable, sync or async, returning the module."""
 
 Fallback = Factory | Literal[False] | None
+PENDING: Any = object()
+"""What ``SharedEntry.ready()`` and ``ShareScope.lookup()`` return when there is no module yet."""
 RequiredVersion = str | Range | Literal[False] | None
 
 _RANGE_LIKE_RE = re.compile(r"^[\^~<>=!]|\s|\|\||(?:^|\.)[xX*](?:$|\.)")
@@ -87,19 +89,31 @@ class SharedEntry:
     eager: bool = False
     loaded: bool = False
     _instance: asyncio.Future[Any] | None = field(default=None, repr=False)
+    _on_change: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def module(self) -> Any:
         """The module once its factory has returned (``None`` before)."""
+        value = self.ready()
+        return None if value is PENDING else value
+
+    def ready(self) -> Any:
+        """The module if the factory has returned, else ``PENDING`` (no waiting)."""
         instance = self._instance
         done = instance is not None and instance.done() and not instance.cancelled()
         if done and instance is not None and instance.exception() is None:
             return instance.result()
-        return None
+        return PENDING
+
+    def _mark(self, loaded: bool) -> None:
+        if self.loaded != loaded:
+            self.loaded = loaded
+            if self._on_change is not None:
+                self._on_change()
 
     async def get(self) -> Any:
         """Upstream's ``get(entry)``: mark loaded, then run the factory once for everyone."""
-        self.loaded = True
+        self._mark(True)
         instance = self._instance
         if instance is None:
             instance = self._instance = asyncio.ensure_future(self._produce())
@@ -112,7 +126,7 @@ class SharedEntry:
             return await maybe_await(self.factory())
         except BaseException:
             self._instance = None  # a later consumer may try again
-            self.loaded = False
+            self._mark(False)
             raise
 
 
@@ -146,6 +160,11 @@ class ShareScope:
         self.initializer = initializer
         self._entries: dict[str, dict[str, SharedEntry]] = {}
         self._init: asyncio.Future[None] | None = None
+        # Bumped whenever a choice could change (a copy offered, withdrawn, loaded), so a
+        # remembered choice is reused only while it still holds.
+        self.generation = 0
+        self._resolved: dict[tuple[Any, ...], tuple[int, SharedEntry]] = {}
+        self._ranges: dict[str, Range] = {}
         # Weak keys: a fallback defined in a remote version must not keep that version alive.
         self._fallbacks: weakref.WeakKeyDictionary[Factory, asyncio.Future[Any]] = (
             weakref.WeakKeyDictionary()
@@ -179,8 +198,16 @@ class ShareScope:
             not active.loaded
             and (eager if bool(eager) != bool(active.eager) else from_ > active.from_)
         ):
-            versions[version] = SharedEntry(name, version, factory, from_, bool(eager))
+            entry = SharedEntry(name, version, factory, from_, bool(eager))
+            entry._on_change = self._bump
+            versions[version] = entry
+            self._bump()
         return versions[version]
+
+    def _bump(self) -> None:
+        self.generation += 1
+        if len(self._resolved) > 1024:
+            self._resolved.clear()
 
     def unregister(self, name: str, *, from_: str) -> None:
         """Drop the copies ``from_`` offered that nobody loaded (a remote going away)."""
@@ -188,6 +215,7 @@ class ShareScope:
         for version, entry in list(versions.items()):
             if entry.from_ == from_ and not entry.loaded:
                 del versions[version]
+                self._bump()
 
     # --- initialising ------------------------------------------------------------------
 
@@ -322,19 +350,66 @@ class ShareScope:
         ``strict_version`` defaults to webpack's ``fallback is not False and not singleton``.
         An eager consumer sees only eager copies and does not wait for the initializer.
         ``resolve_share`` (MF's hook) may replace the ``resolver`` of the args it is given.
+        A choice is remembered until the scope changes, so asking again is a lookup (and a
+        warning is given once per choice, not on every call).
         """
+        module, _ = await self.consume_keyed(
+            key,
+            required_version=required_version,
+            strict_version=strict_version,
+            singleton=singleton,
+            eager=eager,
+            fallback=fallback,
+            strategy=strategy,
+            resolve_share=resolve_share,
+        )
+        return module
+
+    def lookup(self, memo_key: tuple[Any, ...]) -> Any:
+        """The module a remembered choice gave, if the scope has not changed since; else
+        ``PENDING``. ``memo_key`` comes from ``consume_keyed``."""
+        hit = self._resolved.get(memo_key)
+        if hit is None or hit[0] != self.generation:
+            return PENDING
+        return hit[1].ready()
+
+    def _range(self, required_version: RequiredVersion) -> Range | None:
+        if required_version is None or required_version is False:
+            return None
+        if isinstance(required_version, Range):
+            return required_version
+        rng = self._ranges.get(required_version)
+        if rng is None:
+            if len(self._ranges) > 256:
+                self._ranges.clear()
+            rng = self._ranges[required_version] = parse_range(required_version)
+        return rng
+
+    async def consume_keyed(
+        self,
+        key: str,
+        *,
+        required_version: RequiredVersion = None,
+        strict_version: bool | None = None,
+        singleton: bool = False,
+        eager: bool = False,
+        fallback: Fallback = False,
+        strategy: ShareStrategy | str | None = None,
+        resolve_share: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> tuple[Any, tuple[Any, ...] | None]:
+        """``consume``, also returning the key under which the choice is remembered (``None``
+        when it is not: a hook chose, or the fallback was used)."""
         has_fallback = fallback is not None and fallback is not False
         if strict_version is None:
             strict_version = has_fallback and not singleton
-        rng = (
-            None
-            if required_version is None or required_version is False
-            else required_version
-            if isinstance(required_version, Range)
-            else parse_range(required_version)
-        )
+        rng = self._range(required_version)
         kind = choose_loader(rng, strict_version, singleton)
         chosen = ShareStrategy(strategy) if strategy is not None else self.strategy
+        memo_key = (key, kind, rng, eager, has_fallback, chosen)
+        if resolve_share is None:
+            value = self.lookup(memo_key)
+            if value is not PENDING:
+                return value, memo_key
         if not eager:
             await self.initialize()
 
@@ -374,10 +449,16 @@ class ShareScope:
                 )
         else:
             entry = resolver()
-        if entry is not None:
-            return await entry.get()
-        assert has_fallback and callable(fallback)
-        return await self._use_fallback(fallback)
+        if entry is None:
+            assert has_fallback and callable(fallback)
+            return await self._use_fallback(fallback), None
+        entry._mark(True)
+        generation = self.generation
+        module = await entry.get()
+        if resolve_share is not None or self.generation != generation:
+            return module, None
+        self._resolved[memo_key] = (generation, entry)
+        return module, memo_key
 
     async def _use_fallback(self, fallback: Factory) -> Any:
         # The consumer's own copy: one instance per fallback, as a bundle has one module.
