@@ -42,6 +42,7 @@ RangeItem: TypeAlias = int | str | None
 RangeTree: TypeAlias = tuple[object, ...]
 
 _VERSION_RE = re.compile(r"^([^-+]+)?(?:-([^+]+))?(?:\+(.+))?\Z")
+_PLAIN_VERSION_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
 _SIMPLE_START_RE = re.compile(r"^(\^|~|<=|<|>=|>|=|v|!)")
 _HYPHEN_RE = re.compile(r"\s+-\s+")
 _OR_RE = re.compile(r"\s*\|\|\s*")
@@ -76,7 +77,9 @@ def _version_part(text: str) -> list[VersionItem]:
     # leading zeros or surrounding spaces) and the empty string become numbers.
     out: list[VersionItem] = []
     for item in text.split("."):
-        if item == "":
+        if item.isascii() and item.isdigit():
+            out.append(int(item))
+        elif item == "":
             out.append(0)
         elif _INT_RE.match(item):
             out.append(int(item))
@@ -87,6 +90,8 @@ def _version_part(text: str) -> list[VersionItem]:
 
 def parse_version(text: str) -> tuple[VersionItem, ...]:
     """``"1.2.3-beta.1+5343"`` → ``(1, 2, 3, None, "beta", 1, BUILD, 5343)``."""
+    if _PLAIN_VERSION_RE.match(text):  # the common case, "1.2.3"
+        return tuple(map(int, text.split(".")))
     match = _VERSION_RE.match(text)
     if match is None:  # only a string with "+" and nothing after it: upstream would throw
         raise ValueError(f"invalid version {text!r}")
@@ -101,15 +106,12 @@ def parse_version(text: str) -> tuple[VersionItem, ...]:
     return tuple(ver)
 
 
+# Upstream compares `(typeof value)[0]`: "n"umber, "s"tring, "u"ndefined, "o"bject.
+_KINDS: dict[type, str] = {int: "n", str: "s", type(None): "u", _Build: "o"}
+
+
 def _kind(value: object) -> str:
-    # Upstream compares `(typeof value)[0]`: "n"umber, "s"tring, "u"ndefined, "o"bject.
-    if value is None:
-        return "u"
-    if isinstance(value, str):
-        return "s"
-    if isinstance(value, int):
-        return "n"
-    return "o"
+    return _KINDS.get(type(value), "o")
 
 
 def version_lt(a: str, b: str) -> bool:
@@ -377,10 +379,16 @@ def _satisfy_atom(rng: RangeTree, version: tuple[VersionItem, ...]) -> bool:
     n_version = len(version)
     i, j, is_equal = 0, 1, True
     while True:
-        range_value = rng[j] if j < n_range else None
-        range_kind = _kind(range_value) if j < n_range else ""
-        version_value = version[i] if i < n_version else None
-        version_kind = _kind(version_value) if i < n_version else "o"
+        if j < n_range:
+            range_value = rng[j]
+            range_kind = _KINDS.get(type(range_value), "o")
+        else:
+            range_value, range_kind = None, ""
+        if i < n_version:
+            version_value = version[i]
+            version_kind = _KINDS.get(type(version_value), "o")
+        else:
+            version_value, version_kind = None, "o"
         if version_kind == "o":
             if not is_equal:
                 return True
