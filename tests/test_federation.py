@@ -578,3 +578,21 @@ async def test_load_share_remembers_until_a_hook_listens() -> None:
     fed.hooks.after_load_share.add(lambda args: seen.append(args["pkg_name"]))
     assert await fed.load_share("lib") == "lib"
     assert seen == ["lib"] and made == [1]
+
+
+async def test_load_share_sync_codes_runtime_006() -> None:
+    async def later() -> str:
+        return "async lib"
+
+    fed = Federation(
+        "host",
+        loader=MemoryFetch(),
+        shared={"sync": Shared("1.0.0", lambda: "sync lib"), "lazy": Shared("1.0.0", later)},
+    )
+    assert fed.load_share_sync("sync") == "sync lib"
+    with pytest.raises(FederationError) as info:
+        fed.load_share_sync("lazy")
+    assert info.value.code is RuntimeCode.RUNTIME_006 and "#RUNTIME-006" in str(info.value)
+    assert "not available for eager consumption: lazy" in str(info.value)
+    assert await fed.load_share("lazy") == "async lib"
+    assert fed.load_share_sync("lazy") == "async lib"

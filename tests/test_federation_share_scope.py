@@ -456,3 +456,36 @@ async def test_an_unsatisfied_singleton_warns_once_per_choice(
         for _ in range(3):
             assert await scope.load_singleton_version("react", "^17") is new
     assert len(caplog.messages) == 1
+
+
+def test_consume_sync_takes_an_eager_sync_copy_without_waiting() -> None:
+    scope = ShareScope(initializer=lambda: pytest.fail("must not wait"))  # type: ignore[arg-type]
+    eager = provide(scope, "react", "17.0.2", eager=True)
+    provide(scope, "react", "18.2.0")
+    assert scope.consume_sync("react", eager=True, singleton=True) is eager
+    assert scope.versions("react")["17.0.2"].loaded
+
+
+def test_consume_sync_refuses_an_async_copy_with_webpacks_text() -> None:
+    scope = ShareScope()
+
+    async def factory() -> str:
+        return "never"
+
+    scope.register("react", "18.2.0", factory, from_="host")
+    with pytest.raises(FederationError) as info:
+        scope.consume_sync("react")
+    assert str(info.value) == "Shared module is not available for eager consumption: react"
+    own = module("own")
+    assert scope.consume_sync("react", required_version="^19", fallback=lambda: own) is own
+
+
+async def test_a_copy_loaded_async_is_then_available_sync() -> None:
+    scope = ShareScope()
+
+    async def factory() -> str:
+        return "loaded"
+
+    scope.register("lib", "1.0.0", factory, from_="host")
+    assert await scope.load("lib") == "loaded"
+    assert scope.consume_sync("lib") == "loaded"

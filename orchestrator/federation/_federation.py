@@ -31,7 +31,13 @@ from orchestrator.federation._remote import (
     as_remote,
     match_remote,
 )
-from orchestrator.federation._share_scope import PENDING, Factory, ShareScope, ShareStrategy
+from orchestrator.federation._share_scope import (
+    PENDING,
+    Factory,
+    NotAvailableSync,
+    ShareScope,
+    ShareStrategy,
+)
 
 __all__ = ["Federation", "RemoteContext", "Shared"]
 
@@ -133,6 +139,7 @@ class Federation:
         self.scope("default")
         self._remotes: list[RemoteRecord] = []
         self._share_memo: dict[Any, tuple[ShareScope, tuple[Any, ...]]] = {}
+        self._factories: dict[str, Factory] = {}
         self.shared: dict[str, Shared] = {}
         for key, value in (shared or {}).items():
             self._provide(key, _as_shared(key, value))
@@ -175,7 +182,7 @@ class Federation:
         self.shared[key] = config
         if config.import_ is False:
             return
-        factory = config.import_ or _import_factory(key)
+        factory = self._factories[key] = config.import_ or _import_factory(key)
         self.scope(config.share_scope).register(
             key, config.version or "0", factory, eager=config.eager, from_=self.name
         )
@@ -204,6 +211,71 @@ class Federation:
                 if not recovered:
                     logger.warning("Initialization of sharing external failed: %s", result)
 
+    def _share_info(self, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The consuming options: the ``shared`` config's, then ``options`` over them."""
+        unknown = set(options) - _CONSUME_OPTIONS
+        if unknown:
+            raise FederationError(
+                f"load_share({name!r}): unknown options {sorted(unknown)}", key=name
+            )
+        config = self.shared.get(name)
+        if config is None:
+            info: dict[str, Any] = {
+                "required_version": None,
+                "strict_version": None,
+                "singleton": False,
+                "eager": False,
+                "fallback": False,
+                "share_scope": "default",
+            }
+        else:
+            required = config.required_version
+            if required is None and config.version not in (None, "0"):
+                required = f"^{config.version}"  # MF's default
+            info = {
+                "required_version": required,
+                "strict_version": config.strict_version,
+                "singleton": config.singleton,
+                "eager": config.eager,
+                # webpack: the provided module is also the consumer's fallback
+                "fallback": self._factories.get(name, False),
+                "share_scope": config.share_scope,
+            }
+        info["strategy"] = None
+        info.update(options)
+        return info
+
+    def load_share_sync(self, name: str, **options: Any) -> Any:
+        """``load_share`` without waiting (webpack's eager consumption, MF's
+        ``loadShareSync``): the scope's initialisation is not awaited and an async copy that
+        is not loaded yet is an error (``#RUNTIME-006``)."""
+        info = self._share_info(name, options)
+        scope = self.scope(info["share_scope"])
+        try:
+            module = scope.consume_sync(
+                name,
+                required_version=info["required_version"],
+                strict_version=info["strict_version"],
+                singleton=info["singleton"],
+                eager=info["eager"],
+                fallback=info["fallback"],
+                strategy=info["strategy"],
+                resolve_share=self.hooks.resolve_share.emit if self.hooks.resolve_share else None,
+            )
+        except FederationError as error:
+            self.hooks.error_load_share.emit(
+                {"pkg_name": name, "share_info": info, "error": error, "origin": self}
+            )
+            if isinstance(error.__cause__, NotAvailableSync):
+                raise FederationError(
+                    error.reason, code=RuntimeCode.RUNTIME_006, key=name, scope=scope.name
+                ) from error
+            raise
+        self.hooks.after_load_share.emit(
+            {"pkg_name": name, "share_info": info, "module": module, "origin": self}
+        )
+        return module
+
     async def load_share(self, name: str, **options: Any) -> Any:
         """The module the share scope picks for ``name``; options override the ``shared``
         config: ``required_version``, ``strict_version``, ``singleton``, ``eager``,
@@ -226,34 +298,7 @@ class Federation:
                 value = hit[0].lookup(hit[1])
                 if value is not PENDING:
                     return value
-        unknown = set(options) - _CONSUME_OPTIONS
-        if unknown:
-            raise FederationError(
-                f"load_share({name!r}): unknown options {sorted(unknown)}", key=name
-            )
-        config = self.shared.get(name, Shared(import_=False))
-        info: dict[str, Any] = {
-            "required_version": (
-                f"^{config.version}"
-                if config.required_version is None
-                and name in self.shared
-                and config.version not in (None, "0")
-                else config.required_version
-            ),
-            "strict_version": config.strict_version,
-            "singleton": config.singleton,
-            "eager": config.eager,
-            "fallback": (
-                False
-                if config.import_ is False
-                else (config.import_ or _import_factory(name))
-                if name in self.shared
-                else False
-            ),
-            "share_scope": config.share_scope,
-            "strategy": None,
-        }
-        info.update(options)
+        info = self._share_info(name, options)
         try:
             args = await self.hooks.before_load_share.emit(
                 {"pkg_name": name, "share_info": info, "shared": self.shared, "origin": self}

@@ -11,6 +11,7 @@ one in key order, so ``{"18.0.0": …, "17.0.2" (loaded)}`` gave a second instan
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import weakref
@@ -24,8 +25,10 @@ from orchestrator.federation._hooks import maybe_await
 from orchestrator.federation.semver import Range, parse_range, range_to_string, satisfy, version_lt
 
 __all__ = [
+    "PENDING",
     "Factory",
     "LoaderKind",
+    "NotAvailableSync",
     "ShareScope",
     "ShareStrategy",
     "SharedEntry",
@@ -78,6 +81,50 @@ def choose_loader(
     return LoaderKind.LOAD_STRICT_VERSION if strict_version else LoaderKind.LOAD_VERSION
 
 
+class NotAvailableSync(Exception):
+    """The copy (or fallback) can only be had by awaiting: its factory is async or running."""
+
+
+class _Once:
+    """A factory's result, produced once for every caller, sync or async."""
+
+    __slots__ = ("_future", "value")
+
+    def __init__(self) -> None:
+        self.value: Any = PENDING
+        self._future: asyncio.Future[Any] | None = None
+
+    async def get(self, factory: Factory, on_fail: Callable[[], None] | None = None) -> Any:
+        if self.value is not PENDING:
+            return self.value
+        if self._future is None:
+            self._future = asyncio.ensure_future(self._produce(factory, on_fail))
+        return await asyncio.shield(self._future)
+
+    async def _produce(self, factory: Factory, on_fail: Callable[[], None] | None) -> Any:
+        try:
+            self.value = await maybe_await(factory())
+            return self.value
+        except BaseException:
+            self._future = None  # a later consumer may try again
+            if on_fail is not None:
+                on_fail()
+            raise
+
+    def get_sync(self, factory: Factory) -> Any:
+        if self.value is not PENDING:
+            return self.value
+        if self._future is not None:
+            raise NotAvailableSync
+        result = factory()
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never started, so nothing ran
+            raise NotAvailableSync
+        self.value = result
+        return result
+
+
 @dataclass(eq=False)
 class SharedEntry:
     """One offered copy: ``scope[key][version]`` upstream (``{get, from, eager, loaded}``)."""
@@ -88,22 +135,18 @@ class SharedEntry:
     from_: str
     eager: bool = False
     loaded: bool = False
-    _instance: asyncio.Future[Any] | None = field(default=None, repr=False)
+    _once: _Once = field(default_factory=_Once, repr=False)
     _on_change: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def module(self) -> Any:
         """The module once its factory has returned (``None`` before)."""
-        value = self.ready()
+        value = self._once.value
         return None if value is PENDING else value
 
     def ready(self) -> Any:
         """The module if the factory has returned, else ``PENDING`` (no waiting)."""
-        instance = self._instance
-        done = instance is not None and instance.done() and not instance.cancelled()
-        if done and instance is not None and instance.exception() is None:
-            return instance.result()
-        return PENDING
+        return self._once.value
 
     def _mark(self, loaded: bool) -> None:
         if self.loaded != loaded:
@@ -114,20 +157,13 @@ class SharedEntry:
     async def get(self) -> Any:
         """Upstream's ``get(entry)``: mark loaded, then run the factory once for everyone."""
         self._mark(True)
-        instance = self._instance
-        if instance is None:
-            instance = self._instance = asyncio.ensure_future(self._produce())
-        if instance.done() and instance.exception() is None:
-            return instance.result()
-        return await asyncio.shield(instance)
+        return await self._once.get(self.factory, lambda: self._mark(False))
 
-    async def _produce(self) -> Any:
-        try:
-            return await maybe_await(self.factory())
-        except BaseException:
-            self._instance = None  # a later consumer may try again
-            self._mark(False)
-            raise
+    def get_sync(self) -> Any:
+        """``get`` for a sync factory; raises ``NotAvailableSync`` when it would have to wait."""
+        value = self._once.get_sync(self.factory)
+        self._mark(True)
+        return value
 
 
 def _check_version(key: str, version: str, from_: str) -> None:
@@ -166,9 +202,7 @@ class ShareScope:
         self._resolved: dict[tuple[Any, ...], tuple[int, SharedEntry]] = {}
         self._ranges: dict[str, Range] = {}
         # Weak keys: a fallback defined in a remote version must not keep that version alive.
-        self._fallbacks: weakref.WeakKeyDictionary[Factory, asyncio.Future[Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._fallbacks: weakref.WeakKeyDictionary[Factory, _Once] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"ShareScope({self.name!r}, keys={sorted(self._entries)})"
@@ -423,32 +457,8 @@ class ShareScope:
                 strategy=chosen,
             )
 
-        if resolve_share is not None:
-            args = resolve_share(
-                {
-                    "share_scope": self,
-                    "scope": self.name,
-                    "pkg_name": key,
-                    "version": range_to_string(rng) if rng is not None else None,
-                    "share_info": {
-                        "required_version": rng,
-                        "strict_version": strict_version,
-                        "singleton": singleton,
-                        "eager": eager,
-                        "loader": kind,
-                    },
-                    "resolver": resolver,
-                }
-            )
-            entry = args["resolver"]()
-            if entry is not None and not isinstance(entry, SharedEntry):
-                raise self._fail(
-                    f"resolve_share for shared module {key} in shared scope {self.name} "
-                    f"returned {entry!r}, not a SharedEntry of the scope",
-                    key,
-                )
-        else:
-            entry = resolver()
+        entry = self._resolve(key, kind, rng, strict_version, singleton, eager, resolver,
+                              resolve_share)  # fmt: skip
         if entry is None:
             assert has_fallback and callable(fallback)
             return await self._use_fallback(fallback), None
@@ -460,16 +470,100 @@ class ShareScope:
         self._resolved[memo_key] = (generation, entry)
         return module, memo_key
 
-    async def _use_fallback(self, fallback: Factory) -> Any:
+    def consume_sync(
+        self,
+        key: str,
+        *,
+        required_version: RequiredVersion = None,
+        strict_version: bool | None = None,
+        singleton: bool = False,
+        eager: bool = False,
+        fallback: Fallback = False,
+        strategy: ShareStrategy | str | None = None,
+        resolve_share: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Any:
+        """``consume`` without waiting: the initializer is not awaited, and a copy whose
+        factory is async (and not done) raises webpack's "Shared module is not available
+        for eager consumption: <key>"."""
+        has_fallback = fallback is not None and fallback is not False
+        if strict_version is None:
+            strict_version = has_fallback and not singleton
+        rng = self._range(required_version)
+        kind = choose_loader(rng, strict_version, singleton)
+        chosen = ShareStrategy(strategy) if strategy is not None else self.strategy
+
+        def resolver() -> SharedEntry | None:
+            return self.select(
+                key,
+                kind,
+                required_version=rng,
+                eager=eager,
+                has_fallback=has_fallback,
+                strategy=chosen,
+            )
+
+        entry = self._resolve(key, kind, rng, strict_version, singleton, eager, resolver,
+                              resolve_share)  # fmt: skip
+        try:
+            if entry is not None:
+                return entry.get_sync()
+            assert has_fallback and callable(fallback)
+            return self._fallback_once(fallback).get_sync(fallback)
+        except NotAvailableSync as exc:
+            raise self._fail(
+                f"Shared module is not available for eager consumption: {key}", key
+            ) from exc
+
+    def _resolve(
+        self,
+        key: str,
+        kind: LoaderKind,
+        rng: Range | None,
+        strict_version: bool,
+        singleton: bool,
+        eager: bool,
+        resolver: Callable[[], SharedEntry | None],
+        resolve_share: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> SharedEntry | None:
+        if resolve_share is None:
+            return resolver()
+        args = resolve_share(
+            {
+                "share_scope": self,
+                "scope": self.name,
+                "pkg_name": key,
+                "version": range_to_string(rng) if rng is not None else None,
+                "share_info": {
+                    "required_version": rng,
+                    "strict_version": strict_version,
+                    "singleton": singleton,
+                    "eager": eager,
+                    "loader": kind,
+                },
+                "resolver": resolver,
+            }
+        )
+        entry = args["resolver"]()
+        if entry is not None and not isinstance(entry, SharedEntry):
+            raise self._fail(
+                f"resolve_share for shared module {key} in shared scope {self.name} "
+                f"returned {entry!r}, not a SharedEntry of the scope",
+                key,
+            )
+        return entry
+
+    def _fallback_once(self, fallback: Factory) -> _Once:
         # The consumer's own copy: one instance per fallback, as a bundle has one module.
         try:
-            instance = self._fallbacks.get(fallback)
+            once = self._fallbacks.get(fallback)
         except TypeError:  # not weakly referenceable: no sharing of its instance
-            return await maybe_await(fallback())
-        if instance is None or (instance.done() and instance.exception() is not None):
-            instance = asyncio.ensure_future(maybe_await(fallback()))
-            self._fallbacks[fallback] = instance
-        return await asyncio.shield(instance)
+            return _Once()
+        if once is None:
+            once = self._fallbacks[fallback] = _Once()
+        return once
+
+    async def _use_fallback(self, fallback: Factory) -> Any:
+        return await self._fallback_once(fallback).get(fallback)
 
     async def load(self, key: str, *, eager: bool = False, fallback: Fallback = False) -> Any:
         """The highest version (no range, not a singleton)."""
