@@ -596,3 +596,48 @@ async def test_load_share_sync_codes_runtime_006() -> None:
     assert "not available for eager consumption: lazy" in str(info.value)
     assert await fed.load_share("lazy") == "async lib"
     assert fed.load_share_sync("lazy") == "async lib"
+
+
+def test_the_public_surface() -> None:
+    import inspect
+
+    import orchestrator.federation as federation
+    from orchestrator.federation import ShareScope, semver
+
+    assert all(hasattr(federation, name) for name in federation.__all__)
+    for name in ("parse_version", "version_lt", "parse_range", "range_to_string", "satisfy"):
+        assert callable(getattr(semver, name))
+    params = inspect.signature(Federation).parameters
+    assert list(params) == [
+        "name", "remotes", "shared", "share_strategy", "loader", "trusted_origins", "zip_limits",
+    ]  # fmt: skip
+    assert params["share_strategy"].default == "version-first"
+    register = inspect.signature(ShareScope.register).parameters
+    assert list(register) == ["self", "name", "version", "factory", "eager", "from_"]
+    for loader in ("load", "load_singleton", "load_version", "load_strict_version",
+                   "load_singleton_version", "load_strict_singleton_version"):  # fmt: skip
+        assert inspect.iscoroutinefunction(getattr(ShareScope, loader))
+    assert issubclass(FederationError, OrchestratorError)
+    fed = Federation("host", loader=MemoryFetch())
+    assert set(fed.share_scopes) == {"default"}
+    hooks = ("before_request", "after_resolve", "on_load", "error_load_remote",
+             "resolve_share", "before_load_share", "load_share", "after_load_share")  # fmt: skip
+    for hook in hooks:
+        assert callable(getattr(fed.hooks, hook).add)
+
+
+async def test_shared_shorthand_is_a_strict_range() -> None:
+    fed = Federation("host", loader=MemoryFetch(), shared={"json": "^99"})
+    import json as json_module
+
+    config = fed.shared["json"]
+    assert (config.required_version, config.strict_version) == ("^99", True)
+    # the stdlib's json has no distribution version: offered as "0", so the strict consumer
+    # falls back to its own import (the same module)
+    assert await fed.load_share("json") is json_module
+
+
+def test_the_total_unpacked_size_is_capped() -> None:
+    body = _zip({f"m{i}.py": bytes(range(256)) * 4 for i in range(10)})
+    with pytest.raises(FederationError, match="size cap"):
+        read_zip(body, remote="app1", url=BASE, limits=ZipLimits(max_total_bytes=5000))
