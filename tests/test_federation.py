@@ -641,3 +641,29 @@ def test_the_total_unpacked_size_is_capped() -> None:
     body = _zip({f"m{i}.py": bytes(range(256)) * 4 for i in range(10)})
     with pytest.raises(FederationError, match="size cap"):
         read_zip(body, remote="app1", url=BASE, limits=ZipLimits(max_total_bytes=5000))
+
+
+async def test_a_swap_during_the_download_loads_the_new_build() -> None:
+    fetch = MemoryFetch()
+    fetch.publish("app1", counter_build("1.0.0"))
+    fed = host(fetch)
+    v1_zip = f"{BASE}app1/{counter_build('1.0.0').entry_name}"
+    started, release = asyncio.Event(), asyncio.Event()
+    plain = MemoryFetch.__call__
+
+    async def slow(self: MemoryFetch, url: str) -> tuple[str, bytes]:
+        if url == v1_zip:
+            started.set()
+            await release.wait()
+        return await plain(self, url)
+
+    fetch.__class__ = type("SlowFetch", (MemoryFetch,), {"__call__": slow})
+    loading = asyncio.ensure_future(fed.load_remote("app1/Counter"))
+    await started.wait()
+    fetch.publish("app1", counter_build("2.0.0"))
+    assert await fed.refresh() == ["app1"]
+    release.set()
+    counter = await loading
+    assert counter.VERSION == "2.0.0"
+    assert ns_names("_mf_app1_1_0_0") == []
+    await fed.aclose()

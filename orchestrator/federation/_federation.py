@@ -502,6 +502,8 @@ class Federation:
             url=manifest.entry_url,
             context=RemoteContext(self, remote, manifest.build_version),
         )
+        if version.retired:
+            return namespace  # swapped while downloading: never installed, the caller retries
         try:
             namespace.install()
         except Exception as exc:
@@ -560,17 +562,28 @@ class Federation:
         )  # fmt: skip
         target = next((r for r in self._remotes if r.remote.name == info["remote"].name), record)
         expose = info["expose"]
-        version = await self._current_version(target)
-        exposed = version.manifest.expose(expose)
-        if exposed is None:
+        for _ in range(3):  # a refresh() may swap the remote while its zip downloads
+            version = await self._current_version(target)
+            exposed = version.manifest.expose(expose)
+            if exposed is None:
+                raise FederationError(
+                    f"the manifest exposes {[e.path for e in version.manifest.exposes]}",
+                    code=RuntimeCode.RUNTIME_014,
+                    remote=target.remote.name,
+                    expose=expose,
+                    url=version.manifest.url,
+                )
+            namespace = await self._namespace(target, version, expose=expose)
+            if not version.retired:
+                break
+        else:
             raise FederationError(
-                f"the manifest exposes {[e.path for e in version.manifest.exposes]}",
-                code=RuntimeCode.RUNTIME_014,
+                "the remote was swapped three times while loading",
+                code=RuntimeCode.RUNTIME_001,
                 remote=target.remote.name,
                 expose=expose,
                 url=version.manifest.url,
             )
-        namespace = await self._namespace(target, version, expose=expose)
         try:
             module = namespace.import_module(exposed.module, expose=expose)
         except FederationError:
