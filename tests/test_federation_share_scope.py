@@ -371,18 +371,19 @@ async def test_resolve_share_must_return_an_entry() -> None:
 
 async def test_two_consumers_at_once_get_one_instance() -> None:
     scope = ShareScope()
-    release = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
     calls: list[int] = []
 
     async def factory() -> SimpleNamespace:
         calls.append(1)
+        started.set()
         await release.wait()
         return module("one")
 
     scope.register("store", "1.0.0", factory, from_="host")
     first = asyncio.ensure_future(scope.load_singleton("store"))
+    await started.wait()  # the first consumer is inside the factory
     second = asyncio.ensure_future(scope.load_singleton_version("store", "^1"))
-    await asyncio.sleep(0)
     release.set()
     a, b = await asyncio.gather(first, second)
     assert a is b
