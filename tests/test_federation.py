@@ -667,3 +667,12 @@ async def test_a_swap_during_the_download_loads_the_new_build() -> None:
     assert counter.VERSION == "2.0.0"
     assert ns_names("_mf_app1_1_0_0") == []
     await fed.aclose()
+
+
+async def test_async_with_releases_everything() -> None:
+    fetch = MemoryFetch()
+    fetch.publish("app1", counter_build())
+    async with host(fetch) as fed:
+        counter = await fed.load_remote("app1/Counter")
+        assert counter.__name__ in sys.modules
+    assert counter.__name__ not in sys.modules

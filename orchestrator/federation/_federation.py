@@ -148,6 +148,12 @@ class Federation:
     def __repr__(self) -> str:
         return f"Federation({self.name!r}, remotes={[r.remote.name for r in self._remotes]})"
 
+    async def __aenter__(self) -> Federation:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Release every loaded version and close the default HTTP client."""
         for record in self._remotes:
