@@ -8,7 +8,7 @@ asks for it (DESIGN.md §7). A remote publishes an ``mf-manifest.json`` in MF 2.
 from orchestrator.federation import semver
 from orchestrator.federation._archive import ZipLimits
 from orchestrator.federation._errors import FederationError, RuntimeCode
-from orchestrator.federation._federation import Federation, RemoteContext, Shared
+from orchestrator.federation._federation import Federation, RemoteContext
 from orchestrator.federation._fetch import Fetch, TrustedOrigins
 from orchestrator.federation._hooks import FederationHooks
 from orchestrator.federation._manifest import RemoteManifest
@@ -20,6 +20,7 @@ from orchestrator.federation._share_scope import (
     ShareStrategy,
     choose_loader,
 )
+from orchestrator.federation._shared_config import Shared
 
 __all__ = [
     "Federation",

@@ -10,20 +10,17 @@ build; the old build is released when its last holder lets go.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.metadata
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
-from orchestrator.federation._archive import ZipLimits, check_integrity, read_zip
+from orchestrator.federation._archive import ZipLimits
 from orchestrator.federation._errors import FederationError, RuntimeCode
 from orchestrator.federation._fetch import Fetch, HttpFetch, TrustedOrigins
 from orchestrator.federation._hooks import FederationHooks
-from orchestrator.federation._manifest import ManifestShared, RemoteManifest, parse_manifest
-from orchestrator.federation._namespace import RemoteNamespace
+from orchestrator.federation._manifest import ManifestShared
 from orchestrator.federation._remote import (
     Remote,
     RemoteRecord,
@@ -31,6 +28,7 @@ from orchestrator.federation._remote import (
     as_remote,
     match_remote,
 )
+from orchestrator.federation._remote_loader import RemoteLoader
 from orchestrator.federation._share_scope import (
     PENDING,
     Factory,
@@ -38,8 +36,14 @@ from orchestrator.federation._share_scope import (
     ShareScope,
     ShareStrategy,
 )
+from orchestrator.federation._shared_config import (
+    Shared,
+    as_shared,
+    import_factory,
+    installed_version,
+)
 
-__all__ = ["Federation", "RemoteContext", "Shared"]
+__all__ = ["Federation", "RemoteContext"]
 
 logger = logging.getLogger("orchestrator.federation")
 
@@ -47,56 +51,6 @@ _CONSUME_OPTIONS = frozenset(
     {"required_version", "strict_version", "singleton", "eager", "fallback", "share_scope",
      "strategy"}
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Shared:
-    """How this build shares ``key`` (webpack's ``shared`` options, snake_case).
-
-    ``import_`` is the provided copy and the consumer's fallback: a factory, ``None`` to
-    import ``key`` from this interpreter, or ``False`` for neither. ``version`` defaults to
-    the installed distribution's, else MF's ``"0"`` (which loses to any other).
-    ``required_version`` defaults to ``^version`` (MF's default; ``False`` for no check) and
-    ``strict_version`` to webpack's (true for a non-singleton with a fallback).
-    """
-
-    version: str | None = None
-    import_: Factory | Literal[False] | None = None
-    share_scope: str = "default"
-    singleton: bool = False
-    required_version: str | Literal[False] | None = None
-    strict_version: bool | None = None
-    eager: bool = False
-
-
-def _as_shared(key: str, value: Shared | Mapping[str, Any] | str) -> Shared:
-    if isinstance(value, Shared):
-        return value
-    if isinstance(value, str):  # webpack's shorthand {"react": "^17"}
-        return Shared(required_version=value, strict_version=True)
-    if isinstance(value, Mapping):
-        known = {f.name for f in fields(Shared)}
-        options = {("import_" if k == "import" else k): v for k, v in value.items()}
-        unknown = set(options) - known
-        if unknown:
-            raise FederationError(f"shared {key!r}: unknown options {sorted(unknown)}", key=key)
-        return Shared(**options)
-    raise FederationError(f"shared {key!r}: expected Shared, a mapping or a range", key=key)
-
-
-def _import_factory(key: str) -> Factory:
-    def factory() -> Any:
-        return importlib.import_module(key)
-
-    factory.__qualname__ = f"import {key}"
-    return factory
-
-
-def _installed_version(key: str) -> str | None:
-    try:
-        return importlib.metadata.version(key)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return None
 
 
 class RemoteContext:
@@ -134,7 +88,14 @@ class Federation:
         self.zip_limits = zip_limits or ZipLimits()
         self.hooks = FederationHooks()
         self._default_fetch = HttpFetch(self.trusted_origins) if loader is None else None
-        self._fetch: Fetch = loader or self._default_fetch  # type: ignore[assignment]
+        self._loader = RemoteLoader(
+            hooks=self.hooks,
+            fetch=loader or self._default_fetch,  # type: ignore[arg-type]
+            trusted_origins=self.trusted_origins,
+            zip_limits=self.zip_limits,
+            on_adopt=self._adopt,
+            context=lambda remote, version: RemoteContext(self, remote, version),
+        )
         self.share_scopes: dict[str, ShareScope] = {}
         self.scope("default")
         self._remotes: list[RemoteRecord] = []
@@ -142,7 +103,7 @@ class Federation:
         self._factories: dict[str, Factory] = {}
         self.shared: dict[str, Shared] = {}
         for key, value in (shared or {}).items():
-            self._provide(key, _as_shared(key, value))
+            self._provide(key, as_shared(key, value))
         self.register_remotes(remotes)
 
     def __repr__(self) -> str:
@@ -177,7 +138,7 @@ class Federation:
     def _provide(self, key: str, config: Shared) -> None:
         version = config.version
         if version is None and config.import_ is None:
-            version = _installed_version(key)
+            version = installed_version(key)
         if version is None:
             version = "0"
         config = replace(config, version=version)
@@ -188,7 +149,7 @@ class Federation:
         self.shared[key] = config
         if config.import_ is False:
             return
-        factory = self._factories[key] = config.import_ or _import_factory(key)
+        factory = self._factories[key] = config.import_ or import_factory(key)
         self.scope(config.share_scope).register(
             key, config.version or "0", factory, eager=config.eager, from_=self.name
         )
@@ -198,7 +159,7 @@ class Federation:
         # A remote that fails is skipped with one warning (MF #3877 crashed here).
         records = [r for r in self._remotes if r.remote.share_scope == name]
         results = await asyncio.gather(
-            *(self._current_version(record) for record in records), return_exceptions=True
+            *(self._loader.current_version(record) for record in records), return_exceptions=True
         )
         for record, result in zip(records, results, strict=True):
             if isinstance(result, BaseException):
@@ -404,54 +365,6 @@ class Federation:
             for item in version.manifest.shared:
                 scope.unregister(item.name, from_=record.remote.name)
 
-    async def _fetch_checked(
-        self, url: str, *, remote: str, expose: str | None
-    ) -> tuple[str, bytes]:
-        """``(final_url, body)``, the final URL checked against ``trusted_origins`` whatever
-        the fetch did (an injected one may not check hops)."""
-        args = {"url": url, "remote": remote, "expose": expose, "origin": self}
-        body = await self.hooks.fetch.emit(args)
-        final = url
-        if not isinstance(body, (bytes, tuple)):
-            final, body = await self._fetch(url)
-        elif isinstance(body, tuple):
-            final, body = body
-        if final not in self.trusted_origins:
-            raise FederationError(
-                f"{final} is not from a trusted origin; nothing was run",
-                code=RuntimeCode.RUNTIME_008,
-                remote=remote,
-                expose=expose,
-                url=final,
-            )
-        return final, bytes(body)
-
-    async def _current_version(self, record: RemoteRecord) -> RemoteVersion:
-        """The record's current version, fetching its manifest once for every caller."""
-        if record.current is not None:
-            return record.current
-        if record._manifest is None:
-            record._manifest = asyncio.ensure_future(self._fetch_version(record))
-        try:
-            return await asyncio.shield(record._manifest)
-        except BaseException:
-            if record._manifest is not None and record._manifest.done():
-                record._manifest = None  # a later load may try again
-            raise
-
-    async def _fetch_version(self, record: RemoteRecord) -> RemoteVersion:
-        remote = record.remote
-        try:
-            final, body = await self._fetch_checked(remote.entry, remote=remote.name, expose=None)
-        except FederationError as exc:
-            raise FederationError(
-                exc.reason, code=RuntimeCode.RUNTIME_003, remote=remote.name, url=exc.url
-            ) from exc
-        manifest = parse_manifest(body, remote=remote.name, url=final)
-        version = RemoteVersion(manifest)
-        self._adopt(record, version)
-        return version
-
     def _adopt(self, record: RemoteRecord, version: RemoteVersion) -> None:
         """Make ``version`` current and offer its shared copies in the remote's scope."""
         self._unregister_shared(record)
@@ -471,66 +384,11 @@ class Federation:
         self, record: RemoteRecord, version: RemoteVersion, item: ManifestShared
     ) -> Factory:
         async def factory() -> Any:
-            namespace = await self._namespace(record, version, expose=None)
+            namespace = await self._loader.namespace(record, version, expose=None)
             version.acquire()  # the share scope holds the copy from now on
             return namespace.import_module(item.module or "")
 
         return factory
-
-    async def _namespace(
-        self, record: RemoteRecord, version: RemoteVersion, *, expose: str | None
-    ) -> RemoteNamespace:
-        if version.namespace is not None and version.namespace.installed:
-            return version.namespace
-        if version._entry is None or (
-            version._entry.done() and version._entry.exception() is not None
-        ):
-            version._entry = asyncio.ensure_future(self._load_entry(record, version, expose))
-        return await asyncio.shield(version._entry)
-
-    async def _load_entry(
-        self, record: RemoteRecord, version: RemoteVersion, expose: str | None
-    ) -> RemoteNamespace:
-        manifest = version.manifest
-        remote = record.remote.name
-        files = await self.hooks.load_entry.emit(
-            {"remote": record.remote, "manifest": manifest, "origin": self}
-        )
-        if not isinstance(files, dict):
-            _, body = await self._fetch_checked(manifest.entry_url, remote=remote, expose=expose)
-            url = manifest.entry_url
-            check_integrity(body, manifest.entry_integrity, remote=remote, url=url, expose=expose)
-            files = read_zip(body, remote=remote, url=url, expose=expose, limits=self.zip_limits)
-        namespace = RemoteNamespace(
-            files,
-            remote=remote,
-            version=manifest.build_version or "0",
-            url=manifest.entry_url,
-            context=RemoteContext(self, remote, manifest.build_version),
-        )
-        if version.retired:
-            return namespace  # swapped while downloading: never installed, the caller retries
-        try:
-            namespace.install()
-        except Exception as exc:
-            namespace.release()
-            raise self._entry_error(exc, remote, expose, manifest) from exc
-        version.namespace = namespace
-        return namespace
-
-    @staticmethod
-    def _entry_error(
-        exc: Exception, remote: str, expose: str | None, manifest: RemoteManifest
-    ) -> FederationError:
-        if isinstance(exc, FederationError):
-            return exc
-        return FederationError(
-            f"running it raised {exc!r}",
-            code=RuntimeCode.RUNTIME_001,
-            remote=remote,
-            expose=expose,
-            url=manifest.entry_url,
-        )
 
     async def _resolve(self, request: str) -> tuple[Any, RemoteVersion]:
         args: dict[str, Any] = {"id": request, "options": self, "origin": self}
@@ -569,7 +427,7 @@ class Federation:
         target = next((r for r in self._remotes if r.remote.name == info["remote"].name), record)
         expose = info["expose"]
         for _ in range(3):  # a refresh() may swap the remote while its zip downloads
-            version = await self._current_version(target)
+            version = await self._loader.current_version(target)
             exposed = version.manifest.expose(expose)
             if exposed is None:
                 raise FederationError(
@@ -579,7 +437,7 @@ class Federation:
                     expose=expose,
                     url=version.manifest.url,
                 )
-            namespace = await self._namespace(target, version, expose=expose)
+            namespace = await self._loader.namespace(target, version, expose=expose)
             if not version.retired:
                 break
         else:
@@ -595,7 +453,9 @@ class Federation:
         except FederationError:
             raise
         except Exception as exc:
-            raise self._entry_error(exc, target.remote.name, expose, version.manifest) from exc
+            raise self._loader.entry_error(
+                exc, target.remote.name, expose, version.manifest
+            ) from exc
         wrapped = await self.hooks.on_load.emit(
             {"id": request, "expose": expose, "pkg_name_or_alias": info["pkg_name_or_alias"],
              "remote": target.remote, "origin": self, "expose_module": module,
@@ -652,10 +512,7 @@ class Federation:
             old = record.current
             if old is None:
                 continue
-            final, body = await self._fetch_checked(
-                record.remote.entry, remote=record.remote.name, expose=None
-            )
-            fresh = RemoteVersion(parse_manifest(body, remote=record.remote.name, url=final))
+            fresh = RemoteVersion(await self._loader.fetch_manifest(record))
             if fresh.manifest.identity == old.manifest.identity:
                 continue
             self._unregister_shared(record)
