@@ -11,17 +11,22 @@ one in key order, so ``{"18.0.0": …, "17.0.2" (loaded)}`` gave a second instan
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
 from orchestrator.federation._errors import FederationError
-from orchestrator.federation._hooks import maybe_await
+from orchestrator.federation._shared_entry import (
+    PENDING,
+    Factory,
+    Fallback,
+    NotAvailableSync,
+    Once,
+    SharedEntry,
+)
 from orchestrator.federation.semver import Range, parse_range, range_to_string, satisfy, version_lt
 
 __all__ = [
@@ -37,12 +42,6 @@ __all__ = [
 
 logger = logging.getLogger("orchestrator.federation")
 
-Factory = Callable[[], Any]
-"""A zero-argument callable, sync or async, returning the module."""
-
-Fallback = Factory | Literal[False] | None
-PENDING: Any = object()
-"""What ``SharedEntry.ready()`` and ``ShareScope.lookup()`` return when there is no module yet."""
 RequiredVersion = str | Range | Literal[False] | None
 
 _RANGE_LIKE_RE = re.compile(r"^[\^~<>=!]|\s|\|\||(?:^|\.)[xX*](?:$|\.)")
@@ -81,91 +80,6 @@ def choose_loader(
     return LoaderKind.LOAD_STRICT_VERSION if strict_version else LoaderKind.LOAD_VERSION
 
 
-class NotAvailableSync(Exception):
-    """The copy (or fallback) can only be had by awaiting: its factory is async or running."""
-
-
-class _Once:
-    """A factory's result, produced once for every caller, sync or async."""
-
-    __slots__ = ("_future", "value")
-
-    def __init__(self) -> None:
-        self.value: Any = PENDING
-        self._future: asyncio.Future[Any] | None = None
-
-    async def get(self, factory: Factory, on_fail: Callable[[], None] | None = None) -> Any:
-        if self.value is not PENDING:
-            return self.value
-        if self._future is None:
-            self._future = asyncio.ensure_future(self._produce(factory, on_fail))
-        return await asyncio.shield(self._future)
-
-    async def _produce(self, factory: Factory, on_fail: Callable[[], None] | None) -> Any:
-        try:
-            self.value = await maybe_await(factory())
-            return self.value
-        except BaseException:
-            self._future = None  # a later consumer may try again
-            if on_fail is not None:
-                on_fail()
-            raise
-
-    def get_sync(self, factory: Factory) -> Any:
-        if self.value is not PENDING:
-            return self.value
-        if self._future is not None:
-            raise NotAvailableSync
-        result = factory()
-        if inspect.isawaitable(result):
-            if inspect.iscoroutine(result):
-                result.close()  # never started, so nothing ran
-            raise NotAvailableSync
-        self.value = result
-        return result
-
-
-@dataclass(eq=False)
-class SharedEntry:
-    """One offered copy: ``scope[key][version]`` upstream (``{get, from, eager, loaded}``)."""
-
-    key: str
-    version: str
-    factory: Factory
-    from_: str
-    eager: bool = False
-    loaded: bool = False
-    _once: _Once = field(default_factory=_Once, repr=False)
-    _on_change: Callable[[], None] | None = field(default=None, repr=False)
-
-    @property
-    def module(self) -> Any:
-        """The module once its factory has returned (``None`` before)."""
-        value = self._once.value
-        return None if value is PENDING else value
-
-    def ready(self) -> Any:
-        """The module if the factory has returned, else ``PENDING`` (no waiting)."""
-        return self._once.value
-
-    def _mark(self, loaded: bool) -> None:
-        if self.loaded != loaded:
-            self.loaded = loaded
-            if self._on_change is not None:
-                self._on_change()
-
-    async def get(self) -> Any:
-        """Upstream's ``get(entry)``: mark loaded, then run the factory once for everyone."""
-        self._mark(True)
-        return await self._once.get(self.factory, lambda: self._mark(False))
-
-    def get_sync(self) -> Any:
-        """``get`` for a sync factory; raises ``NotAvailableSync`` when it would have to wait."""
-        value = self._once.get_sync(self.factory)
-        self._mark(True)
-        return value
-
-
 def _check_version(key: str, version: str, from_: str) -> None:
     # webpack #15607: a range given as the provided version gave "Unsatisfied version
     # ^2.6.14 ... (required ^2.6.14)"; refuse it where it is made.
@@ -202,7 +116,7 @@ class ShareScope:
         self._resolved: dict[tuple[Any, ...], tuple[int, SharedEntry]] = {}
         self._ranges: dict[str, Range] = {}
         # Weak keys: a fallback defined in a remote version must not keep that version alive.
-        self._fallbacks: weakref.WeakKeyDictionary[Factory, _Once] = weakref.WeakKeyDictionary()
+        self._fallbacks: weakref.WeakKeyDictionary[Factory, Once] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"ShareScope({self.name!r}, keys={sorted(self._entries)})"
@@ -552,14 +466,14 @@ class ShareScope:
             )
         return entry
 
-    def _fallback_once(self, fallback: Factory) -> _Once:
+    def _fallback_once(self, fallback: Factory) -> Once:
         # The consumer's own copy: one instance per fallback, as a bundle has one module.
         try:
             once = self._fallbacks.get(fallback)
         except TypeError:  # not weakly referenceable: no sharing of its instance
-            return _Once()
+            return Once()
         if once is None:
-            once = self._fallbacks[fallback] = _Once()
+            once = self._fallbacks[fallback] = Once()
         return once
 
     async def _use_fallback(self, fallback: Factory) -> Any:
