@@ -121,7 +121,8 @@ SURFACES = {
     "orchestrator.html_entry": {
         "OFF_LOOP_BYTES", "AssetKind", "Entry", "EntryLoadError", "EntryLoader",
         "EntrySyntaxError", "GetPublicPath", "GetTemplate", "ImportedEntry", "IntegrityError",
-        "Script", "Style", "UntrustedOriginError", "default_public_path", "import_entry",
+        "OriginRules", "Script", "Style", "UntrustedOriginError", "default_public_path",
+        "import_entry",
     },
     "orchestrator.micro_apps": {
         "DEFAULT_CONFIGURATION", "Configuration", "HOOK_NAMES", "LifecycleHooks", "MicroApp",
@@ -133,6 +134,19 @@ SURFACES = {
         "SessionStore", "start_orchestrator",
     },
     "orchestrator.cli": {"format_inspection", "inspect_entry", "main"},
+    "orchestrator.dev": {
+        "APIKind", "Ack", "ActionKind", "Broker", "BrokerClient", "BrokerEvent", "BrokerHandle",
+        "BrokerMessageError", "BrokerPortInUseError", "BrokerStartError", "BrokerState",
+        "BrokerUnavailableError", "DEFAULT_HOST", "DEFAULT_PORT", "DevBrokerError", "ErrorCode",
+        "EventKind", "LogKind", "Publisher", "Subscriber", "Update", "UpdateKind", "UpdateMode",
+        "WebClient", "ensure_running", "probe", "should_deliver",
+    },
+    "orchestrator.federation": {
+        "Federation", "FederationError", "FederationHooks", "Fetch", "LoaderKind", "Remote",
+        "RemoteContext", "RemoteManifest", "RemoteVersion", "RuntimeCode", "ShareScope",
+        "ShareStrategy", "Shared", "SharedEntry", "TrustedOrigins", "ZipLimits", "choose_loader",
+        "semver",
+    },
     "sandbox": {
         "CodeCache", "DEFAULT_GLOBAL_WHITELIST", "Event", "LegacySandbox",
         "LifecyclesNotFoundError", "ProxySandbox", "Sandbox", "SandboxError", "SandboxProxy",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any, Self
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from .._tasks import call_maybe_async
 from ._errors import BrokerMessageError, BrokerUnavailableError
 from ._protocol import (
     DEFAULT_HOST,
@@ -79,9 +79,7 @@ class Update:
 async def _call(callback: Callback | None, *args: Any) -> None:
     if callback is None:
         return
-    result = callback(*args)
-    if inspect.isawaitable(result):
-        await result
+    await call_maybe_async(callback, *args)
 
 
 class BrokerClient:

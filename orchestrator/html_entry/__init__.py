@@ -16,6 +16,7 @@ from ._loader import (
     GetTemplate,
     import_entry,
 )
+from ._trust import OriginRules
 
 __all__ = [
     "OFF_LOOP_BYTES",
@@ -28,6 +29,7 @@ __all__ = [
     "GetTemplate",
     "ImportedEntry",
     "IntegrityError",
+    "OriginRules",
     "Script",
     "Style",
     "UntrustedOriginError",

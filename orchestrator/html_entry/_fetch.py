@@ -142,7 +142,13 @@ async def _follow(
         if len(hops) > MAX_REDIRECTS:
             raise EntryLoadError(url, f"more than {MAX_REDIRECTS} redirects")
         if check_hop is not None:
-            await check_hop(current)
+            try:
+                await check_hop(current)
+            except EntryLoadError as refused:
+                if not hops:
+                    raise
+                reason = f"{refused.reason} (redirected from {url})"
+                raise type(refused)(refused.url, reason) from None
         hops.append(current)
         headers = {"accept-encoding": ACCEPT_ENCODING}
         async with client.stream("GET", current, headers=headers, follow_redirects=False) as reply:

@@ -258,6 +258,12 @@ class EntryLoader:
         check_integrity(fetched.url, fetched.body, integrity)
         self._verified[key] = fetched
 
+    async def fetch_code(self, url: str) -> tuple[str, bytes]:
+        """``(final URL, body)`` of code to run (federated modules, their manifests): from
+        trusted origins only, on every redirect hop, within the loader's limits; not cached."""
+        fetched = await self._fetch(url, check_hop=self._check_trusted)
+        return fetched.url, fetched.body
+
     def has_cached(self, url: str) -> bool:
         """Whether an asset's body is in the cache (``fetch_text`` would not touch the network)."""
         return url in self._assets
