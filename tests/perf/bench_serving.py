@@ -1,0 +1,425 @@
+"""Serving side by side: Zalando's Tailor and our ``ComposeApp`` on one 3-fragment page, one run.
+
+Run: ``python tests/perf/bench_serving.py [--quick] [--duration S] [--json PATH]`` (``make bench``
+installs its tools: Debian's ``wrk``, and Tailor by ``npm ci`` in ``tests/perf/serving``).
+
+Both sides compose the same page (header, content, footer; one stylesheet each) from the same
+fragment servers (``serving/fragments.py``), and are driven by the same load generator, wrk, at
+each concurrency with one connection per wrk thread so every connection keeps its own cookie.
+wrk rather than autocannon: it is C, so on a 2-core machine it takes less CPU from the servers
+it measures, it reports HdrHistogram percentiles, and Debian ships it (installed like chromium).
+Beside each row: a plain Starlette page under the same uvicorn (the stack's own limit).
+Then single timed requests: TTFB with the content fragment answering in 500 ms, and the status
+and time of a page whose content fragment never answers. Every server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVING = Path(__file__).resolve().parent / "serving"
+sys.path.insert(0, str(SERVING))
+
+from children import Child, Children  # noqa: E402
+from fragments import NAMES  # noqa: E402
+from probe import Probe, get  # noqa: E402
+
+SIDES = ("tailor", "ours")
+ROWS = {  # row -> (fragment mode, the client keeps its cookie)
+    "returning visitor": ("cache", True),
+    "new visitor": ("cache", False),
+    "fragments no-store": ("nostore", True),
+}
+SHELL = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>bench page</title></head><body>'
+    '<div id="header">{header}</div><main id="content">{content}</main>'
+    '<div id="footer">{footer}</div></body></html>'
+)
+OPTIONS = """
+[options]
+prefetch = false
+script_mode = "passthrough"
+
+[options.sandbox]
+experimental_style_isolation = true
+"""
+
+
+@dataclass(frozen=True)
+class Setup:
+    duration: float
+    warmup: float
+    concurrency: tuple[int, ...]
+    http: str
+    work: Path
+
+
+# --- the two compositions ---------------------------------------------------------------------
+
+
+def write_compositions(work: Path, ports: dict[str, int], mode: str) -> tuple[Path, Path]:
+    """Tailor's template and our TOML config for one fragment mode; the same shell for both."""
+    tailor = work / f"tailor-{mode}.html"
+    tailor.write_text(
+        SHELL.format(
+            **{n: f'<fragment src="http://127.0.0.1:{ports[n]}/{mode}/fragment">' for n in NAMES}
+        ),
+        encoding="utf-8",
+    )
+    (work / "shell.html").write_text(SHELL.format(header="", content="", footer=""), "utf-8")
+    apps = "".join(
+        f'\n[[apps]]\nname = "{n}"\nentry = "http://127.0.0.1:{ports[n]}/{mode}/"\n'
+        f'container = "#{n}"\nactive_rule = "/"\nlayout = {"false" if n == "content" else "true"}\n'
+        for n in NAMES
+    )
+    ours = work / f"ours-{mode}.toml"
+    ours.write_text(f'shell = "shell.html"\n{OPTIONS}{apps}', encoding="utf-8")
+    return tailor, ours
+
+
+def start_side(
+    children: Children, side: str, setup: Setup, ports: dict[str, int], mode: str
+) -> Child:
+    tailor, ours = write_compositions(setup.work, ports, mode)
+    if side == "tailor":
+        return children.start(
+            f"tailor/{mode}", ["node", str(SERVING / "tailor_server.js"), str(tailor)]
+        )
+    argv = [sys.executable, str(SERVING / "ours.py"), "compose", str(ours), "--http", setup.http]
+    return children.start(f"ours/{mode}", argv)
+
+
+def check_page(body: bytes, ports: dict[str, int], mode: str, version_: int) -> dict[str, Any]:
+    """What the composed page holds: each fragment (and its version) and each stylesheet."""
+    text = body.decode("utf-8", "replace")
+    fragments = [n for n in NAMES if f'data-fragment="{n}"' in text]
+    current = [n for n in NAMES if f'data-fragment="{n}" data-version="{version_}"' in text]
+    styles = [
+        n for n in NAMES if f"{n}-sheet" in text or f"127.0.0.1:{ports[n]}/{mode}/style.css" in text
+    ]
+    return {"bytes": len(body), "fragments": fragments, "current": current, "stylesheets": styles}
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def wrk(port: int, concurrency: int, seconds: float, keep_cookie: bool) -> dict[str, Any]:
+    """One wrk run; requests/s and latency percentiles (ms) from its Lua ``done`` line."""
+    argv = [
+        "wrk",
+        f"-t{concurrency}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(SERVING / "visitor.lua"),
+        f"http://127.0.0.1:{port}/",
+    ]
+    env = {**os.environ, "BENCH_KEEP_COOKIE": "1" if keep_cookie else "0"}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 30)
+    match = re.search(r"^BENCH_JSON (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
+    raw = json.loads(match.group(1))
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "rps": raw["requests"] / seconds_run,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "requests": raw["requests"],
+        "seconds": round(seconds_run, 3),
+        "bytes_per_request": raw["bytes"] // max(1, raw["requests"]),
+        "errors": raw["errors"],
+    }
+
+
+def throughput(
+    children: Children, setup: Setup, ports: dict[str, int], static: dict[int, Any]
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for row, (mode, keep) in ROWS.items():
+        servers = {side: start_side(children, side, setup, ports, mode) for side in SIDES}
+        checks: dict[str, Any] = {}
+        cookies: dict[str, str | None] = {}
+        for side, child in servers.items():
+            first = get(child.port)
+            checks[side] = {"status": first.status, **check_page(first.body, ports, mode, 1)}
+            cookies[side] = first.set_cookie
+            if setup.warmup > 0:
+                wrk(child.port, 8, setup.warmup, keep)
+        for concurrency in setup.concurrency:
+            cells = {
+                side: wrk(child.port, concurrency, setup.duration, keep)
+                for side, child in servers.items()
+            }
+            ratio = (
+                cells["ours"]["rps"] / cells["tailor"]["rps"] if cells["tailor"]["rps"] else None
+            )
+            rows.append(
+                {
+                    "row": row,
+                    "fragment_cache_control": mode,
+                    "keeps_cookie": keep,
+                    "concurrency": concurrency,
+                    **cells,
+                    "static": static[concurrency],
+                    "ratio_ours_to_tailor": ratio,
+                }
+            )
+            print_cell(rows[-1])
+        if mode == "nostore":  # does a changed fragment show on the next page?
+            get(ports["header"], "/_bench/version/2")
+            for side, child in servers.items():
+                set_cookie = cookies[side] if keep else None
+                cookie = set_cookie.split(";", 1)[0] if set_cookie else None
+                page = check_page(get(child.port, cookie=cookie).body, ports, mode, 2)
+                checks[side]["fresh_after_change"] = page["current"]
+            get(ports["header"], "/_bench/version/1")
+        for row_dict in rows:
+            if row_dict["row"] == row:
+                row_dict["page_check"] = checks
+        for child in servers.values():
+            children.stop(child)
+    return rows
+
+
+# --- single timed requests --------------------------------------------------------------------
+
+
+def probe_row(probe: Probe, ports: dict[str, int], mode: str) -> dict[str, Any]:
+    check = check_page(probe.body, ports, mode, 1)
+    return {
+        "status": probe.status,
+        "ttfb_ms": round(probe.first_byte * 1000, 2),
+        "first_body_byte_ms": round(probe.first_body_byte * 1000, 2),
+        "total_ms": round(probe.total * 1000, 2),
+        "fragments": check["fragments"],
+        "bytes": check["bytes"],
+        "error": probe.error,
+    }
+
+
+def slow_fragment(
+    children: Children, setup: Setup, ports: dict[str, int], samples: int
+) -> dict[str, Any]:
+    """Content answers in 500 ms (no-store): the first request, then ``samples`` more."""
+    result: dict[str, Any] = {}
+    for side in SIDES:
+        child = start_side(children, side, setup, ports, "slow")
+        probes = [get(child.port) for _ in range(samples + 1)]
+        later = [p.first_byte * 1000 for p in probes[1:]]
+        result[side] = {
+            "first": probe_row(probes[0], ports, "slow"),
+            "later_ttfb_ms_median": round(statistics.median(later), 2),
+            "later_first_body_byte_ms_median": round(
+                statistics.median(p.first_body_byte * 1000 for p in probes[1:]), 2
+            ),
+            "later_total_ms_median": round(
+                statistics.median(p.total * 1000 for p in probes[1:]), 2
+            ),
+            "later_status": sorted({p.status for p in probes[1:]}),
+        }
+        children.stop(child)
+    return result
+
+
+def hanging_fragment(children: Children, setup: Setup, ports: dict[str, int]) -> dict[str, Any]:
+    """Content never answers: two requests in a row, each bounded at 20 s by the client."""
+    result: dict[str, Any] = {}
+    for side in SIDES:
+        child = start_side(children, side, setup, ports, "hang")
+        result[side] = [probe_row(get(child.port, timeout=20.0), ports, "hang") for _ in range(2)]
+        children.stop(child)
+    return result
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def print_cell(row: dict[str, Any]) -> None:
+    t, o, s = row["tailor"], row["ours"], row["static"]
+    ratio = f"{row['ratio_ours_to_tailor']:.2f}x" if row["ratio_ours_to_tailor"] else "-"
+    errors = {side: sum(row[side]["errors"].values()) for side in ("tailor", "ours", "static")}
+    flag = "" if not any(errors.values()) else f"  errors {errors}"
+    cells = [
+        f"{row['row']:<20} {row['concurrency']:>3}",
+        f"{t['rps']:>8.0f} {t['p99_ms']:>8.1f}",
+        f"{o['rps']:>8.0f} {o['p99_ms']:>8.1f}",
+        f"{ratio:>7}",
+        f"{s['rps']:>8.0f} {s['p99_ms']:>7.1f}{flag}",
+    ]
+    print("  ".join(cells), flush=True)
+
+
+def print_header(meta: dict[str, Any]) -> None:
+    print(
+        f"Serving benchmark: Tailor {meta['tailor']} (node {meta['node']}) vs ComposeApp "
+        f"(uvicorn {meta['uvicorn']}, {meta['http']}, one worker); wrk {meta['wrk']}, "
+        f"{meta['duration_s']} s per cell, {meta['cpus']} CPUs"
+    )
+    print(f"{'':<20} {'':>3}  {'Tailor':>17}  {'ours':>17}  {'ours/':>7}  {'static shell':>16}")
+    print(
+        f"{'row':<20} {'c':>3}  {'req/s':>8} {'p99 ms':>8}  {'req/s':>8} {'p99 ms':>8}  "
+        f"{'Tailor':>7}  {'req/s':>8} {'p99 ms':>7}"
+    )
+
+
+def _page_line(row: str, side: str, check: dict[str, Any]) -> str:
+    fresh = check.get("fresh_after_change")
+    extra = "" if fresh is None else f"; fresh after a change: {len(fresh)}/3"
+    return (
+        f"  {row:<20} {side:<7} status {check['status']}, {len(check['fragments'])}/3 fragments,"
+        f" {len(check['stylesheets'])}/3 stylesheets, {check['bytes']} B{extra}"
+    )
+
+
+def _slow_line(side: str, r: dict[str, Any]) -> str:
+    f = r["first"]
+    first = f"{f['ttfb_ms']:.0f} / {f['first_body_byte_ms']:.0f} / {f['total_ms']:.0f}"
+    later = (
+        f"{r['later_ttfb_ms_median']:.0f} / {r['later_first_body_byte_ms_median']:.0f}"
+        f" / {r['later_total_ms_median']:.0f}"
+    )
+    return f"  {side:<7} first request {f['status']}: {first};  later (median): {later}"
+
+
+def _hang_cell(p: dict[str, Any]) -> str:
+    fragments = ", ".join(p["fragments"]) or "no fragments"
+    return f"{p['status'] or 'none'} in {p['total_ms'] / 1000:.2f} s ({fragments})"
+
+
+def print_probes(report: dict[str, Any]) -> None:
+    print("\nPage checks (first page of each row): fragments / stylesheets / bytes")
+    seen: set[str] = set()
+    for row in report["throughput"]:
+        if row["row"] not in seen:
+            seen.add(row["row"])
+            for side in SIDES:
+                print(_page_line(row["row"], side, row["page_check"][side]))
+    print("\nContent fragment answering in 500 ms (no-store): ms to first byte / body byte / end")
+    for side, r in report["slow_fragment"].items():
+        print(_slow_line(side, r))
+    print("\nContent fragment that never answers: status, seconds to answer, fragments in the page")
+    for side, probes in report["hanging_fragment"].items():
+        print(f"  {side:<7} " + ";  then ".join(_hang_cell(p) for p in probes))
+    print(f"\nServers left running: {report['children_left']}")
+
+
+def meta(setup: Setup, fragments: Child, static: Child) -> dict[str, Any]:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    wrk_line = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    package = json.loads((SERVING / "node_modules/node-tailor/package.json").read_text())
+    return {
+        "tailor": package["version"],
+        "node": node,
+        "wrk": ([*wrk_line.split(), "?", "?"])[1],
+        "uvicorn": static.info["uvicorn"],
+        "starlette": static.info["starlette"],
+        "http": static.info["http"],
+        "python": platform.python_version(),
+        "orchestrator_commit": commit.stdout.strip(),
+        "cpus": os.cpu_count(),
+        "duration_s": setup.duration,
+        "warmup_s": setup.warmup,
+        "concurrency": list(setup.concurrency),
+        "fragment_ports": fragments.info,
+        "ours_options": "prefetch=false, script_mode=passthrough, experimental_style_isolation",
+    }
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def missing_tools() -> list[str]:
+    missing = [tool for tool in ("wrk", "node") if shutil.which(tool) is None]
+    if not (SERVING / "node_modules/node-tailor/package.json").is_file():
+        missing.append("node-tailor (npm ci in tests/perf/serving)")
+    return missing
+
+
+def run(setup: Setup, children: Children) -> dict[str, Any]:
+    fragments = children.start("fragments", [sys.executable, str(SERVING / "fragments.py")])
+    ports = {n: int(fragments.info[n]) for n in NAMES}
+    (setup.work / "static.html").write_text(SHELL.format(header="", content="", footer=""), "utf-8")
+    static_argv = [
+        sys.executable,
+        str(SERVING / "ours.py"),
+        "static",
+        str(setup.work / "static.html"),
+    ]
+    static = children.start("static", [*static_argv, "--http", setup.http])
+    report: dict[str, Any] = {"meta": meta(setup, fragments, static)}
+    print_header(report["meta"])
+    static_cells: dict[int, dict[str, Any]] = {}
+    for concurrency in setup.concurrency:
+        if setup.warmup > 0 and not static_cells:
+            wrk(static.port, 8, setup.warmup, False)
+        static_cells[concurrency] = wrk(static.port, concurrency, setup.duration, False)
+    children.stop(static)
+    report["throughput"] = throughput(children, setup, ports, static_cells)
+    report["slow_fragment"] = slow_fragment(children, setup, ports, samples=5)
+    report["hanging_fragment"] = hanging_fragment(children, setup, ports)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Tailor vs ComposeApp, side by side.")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell (10)")
+    parser.add_argument("--quick", action="store_true", help="2 s per cell, short warm-ups")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated (1,8,32)")
+    parser.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"))
+    parser.add_argument("--json", type=Path, help="write every figure here as JSON")
+    args = parser.parse_args(argv)
+    missing = missing_tools()
+    if missing:
+        print(
+            f"bench_serving: missing {', '.join(missing)}; `make bench` installs them",
+            file=sys.stderr,
+        )
+        return 1
+    duration = 2.0 if args.quick else args.duration
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as work:
+        setup = Setup(
+            duration=duration,
+            warmup=1.0 if args.quick else 2.0,
+            concurrency=tuple(int(c) for c in args.concurrency.split(",")),
+            http=args.http,
+            work=Path(work),
+        )
+        children = Children(ROOT)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the servers
+        started = time.monotonic()
+        try:
+            report = run(setup, children)
+        finally:
+            left = children.stop_all()
+        report["children_left"] = left
+        report["meta"]["wall_seconds"] = round(time.monotonic() - started, 1)
+    print_probes(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"JSON: {args.json}")
+    return 0 if left == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
