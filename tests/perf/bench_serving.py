@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -118,8 +119,25 @@ def check_page(body: bytes, ports: dict[str, int], mode: str, version_: int) -> 
 # --- load -------------------------------------------------------------------------------------
 
 
-def wrk(port: int, concurrency: int, seconds: float, keep_cookie: bool) -> dict[str, Any]:
-    """One wrk run; requests/s and latency percentiles (ms) from its Lua ``done`` line."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / _TICK
+
+
+def wrk(
+    server: Child, concurrency: int, seconds: float, keep_cookie: bool, fragments: Child
+) -> dict[str, Any]:
+    """One wrk run: requests/s, latency percentiles (ms), and where the CPU went meanwhile."""
     argv = [
         "wrk",
         f"-t{concurrency}",
@@ -129,15 +147,26 @@ def wrk(port: int, concurrency: int, seconds: float, keep_cookie: bool) -> dict[
         "10s",
         "-s",
         str(SERVING / "visitor.lua"),
-        f"http://127.0.0.1:{port}/",
+        f"http://127.0.0.1:{server.port}/",
     ]
     env = {**os.environ, "BENCH_KEEP_COOKIE": "1" if keep_cookie else "0"}
+    before = (
+        cpu_seconds(server.process.pid),
+        cpu_seconds(fragments.process.pid),
+        _children_cpu(),
+        machine_busy_seconds(),
+    )
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 30)
+    server_cpu = cpu_seconds(server.process.pid) - before[0]
+    fragments_cpu = cpu_seconds(fragments.process.pid) - before[1]
+    wrk_cpu = _children_cpu() - before[2]
+    busy = machine_busy_seconds() - before[3]
     match = re.search(r"^BENCH_JSON (\{.*\})$", done.stdout, re.MULTILINE)
     if done.returncode != 0 or match is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
     raw = json.loads(match.group(1))
     seconds_run = raw["duration_us"] / 1e6
+    requests = max(1, raw["requests"])
     return {
         "rps": raw["requests"] / seconds_run,
         "p50_ms": raw["p50_us"] / 1000,
@@ -146,14 +175,25 @@ def wrk(port: int, concurrency: int, seconds: float, keep_cookie: bool) -> dict[
         "max_ms": raw["max_us"] / 1000,
         "requests": raw["requests"],
         "seconds": round(seconds_run, 3),
-        "bytes_per_request": raw["bytes"] // max(1, raw["requests"]),
+        "bytes_per_request": raw["bytes"] // requests,
         "errors": raw["errors"],
+        "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 4),
+        "fragments_cpu_ms_per_request": round(1000 * fragments_cpu / requests, 4),
+        "wrk_cpu_s": round(wrk_cpu, 3),
+        # CPU the rest of the machine took meanwhile (other processes): noise to read figures by
+        "other_cpu_s": round(max(0.0, busy - server_cpu - fragments_cpu - wrk_cpu), 3),
     }
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def throughput(
-    children: Children, setup: Setup, ports: dict[str, int], static: dict[int, Any]
+    children: Children, setup: Setup, fragments: Child, static: dict[int, Any]
 ) -> list[dict[str, Any]]:
+    ports = {n: int(fragments.info[n]) for n in NAMES}
     rows: list[dict[str, Any]] = []
     for row, (mode, keep) in ROWS.items():
         servers = {side: start_side(children, side, setup, ports, mode) for side in SIDES}
@@ -164,10 +204,10 @@ def throughput(
             checks[side] = {"status": first.status, **check_page(first.body, ports, mode, 1)}
             cookies[side] = first.set_cookie
             if setup.warmup > 0:
-                wrk(child.port, 8, setup.warmup, keep)
+                wrk(child, 8, setup.warmup, keep, fragments)
         for concurrency in setup.concurrency:
             cells = {
-                side: wrk(child.port, concurrency, setup.duration, keep)
+                side: wrk(child, concurrency, setup.duration, keep, fragments)
                 for side, child in servers.items()
             }
             ratio = (
@@ -259,12 +299,14 @@ def print_cell(row: dict[str, Any]) -> None:
     ratio = f"{row['ratio_ours_to_tailor']:.2f}x" if row["ratio_ours_to_tailor"] else "-"
     errors = {side: sum(row[side]["errors"].values()) for side in ("tailor", "ours", "static")}
     flag = "" if not any(errors.values()) else f"  errors {errors}"
+    others = (t["other_cpu_s"] + o["other_cpu_s"]) / (t["seconds"] + o["seconds"])
     cells = [
         f"{row['row']:<20} {row['concurrency']:>3}",
-        f"{t['rps']:>8.0f} {t['p99_ms']:>8.1f}",
-        f"{o['rps']:>8.0f} {o['p99_ms']:>8.1f}",
-        f"{ratio:>7}",
-        f"{s['rps']:>8.0f} {s['p99_ms']:>7.1f}{flag}",
+        f"{t['rps']:>7.0f} {t['p99_ms']:>7.1f} {t['server_cpu_ms_per_request']:>6.2f}",
+        f"{o['rps']:>7.0f} {o['p99_ms']:>7.1f} {o['server_cpu_ms_per_request']:>6.2f}",
+        f"{ratio:>6}",
+        f"{s['rps']:>7.0f} {s['p99_ms']:>7.1f}",
+        f"{others:>6.2f}{flag}",
     ]
     print("  ".join(cells), flush=True)
 
@@ -273,12 +315,16 @@ def print_header(meta: dict[str, Any]) -> None:
     print(
         f"Serving benchmark: Tailor {meta['tailor']} (node {meta['node']}) vs ComposeApp "
         f"(uvicorn {meta['uvicorn']}, {meta['http']}, one worker); wrk {meta['wrk']}, "
-        f"{meta['duration_s']} s per cell, {meta['cpus']} CPUs"
+        f"{meta['duration_s']} s per cell, {meta['cpus']} CPUs, load at start {meta['load_1m']}"
     )
-    print(f"{'':<20} {'':>3}  {'Tailor':>17}  {'ours':>17}  {'ours/':>7}  {'static shell':>16}")
     print(
-        f"{'row':<20} {'c':>3}  {'req/s':>8} {'p99 ms':>8}  {'req/s':>8} {'p99 ms':>8}  "
-        f"{'Tailor':>7}  {'req/s':>8} {'p99 ms':>7}"
+        "cpu = the composer process's CPU ms per request; others = cores kept busy by processes"
+        " outside the benchmark meanwhile (noise)"
+    )
+    print(f"{'':<20} {'':>3}  {'Tailor':>22}  {'ours':>22}  {'ours/':>6}  {'static shell':>15}")
+    print(
+        f"{'row':<20} {'c':>3}  {'req/s':>7} {'p99 ms':>7} {'cpu':>6}  {'req/s':>7} {'p99 ms':>7}"
+        f" {'cpu':>6}  {'Tailor':>6}  {'req/s':>7} {'p99 ms':>7}  {'others':>6}"
     )
 
 
@@ -338,6 +384,7 @@ def meta(setup: Setup, fragments: Child, static: Child) -> dict[str, Any]:
         "python": platform.python_version(),
         "orchestrator_commit": commit.stdout.strip(),
         "cpus": os.cpu_count(),
+        "load_1m": round(os.getloadavg()[0], 2),
         "duration_s": setup.duration,
         "warmup_s": setup.warmup,
         "concurrency": list(setup.concurrency),
@@ -372,10 +419,10 @@ def run(setup: Setup, children: Children) -> dict[str, Any]:
     static_cells: dict[int, dict[str, Any]] = {}
     for concurrency in setup.concurrency:
         if setup.warmup > 0 and not static_cells:
-            wrk(static.port, 8, setup.warmup, False)
-        static_cells[concurrency] = wrk(static.port, concurrency, setup.duration, False)
+            wrk(static, 8, setup.warmup, False, fragments)
+        static_cells[concurrency] = wrk(static, concurrency, setup.duration, False, fragments)
     children.stop(static)
-    report["throughput"] = throughput(children, setup, ports, static_cells)
+    report["throughput"] = throughput(children, setup, fragments, static_cells)
     report["slow_fragment"] = slow_fragment(children, setup, ports, samples=5)
     report["hanging_fragment"] = hanging_fragment(children, setup, ports)
     return report
