@@ -19,8 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import resource
 import shutil
 import signal
 import statistics
@@ -38,6 +36,7 @@ sys.path.insert(0, str(SERVING))
 
 from children import Child, Children  # noqa: E402
 from fragments import NAMES  # noqa: E402
+from load import Slice, merge, run_wrk  # noqa: E402
 from probe import Probe, get  # noqa: E402
 
 SIDES = ("tailor", "ours")
@@ -63,8 +62,9 @@ experimental_style_isolation = true
 
 @dataclass(frozen=True)
 class Setup:
-    duration: float
-    warmup: float
+    slices: int  # per cell and server, alternating between the servers
+    slice_seconds: int
+    warmup: int  # seconds of load before a row's first cell (0: none)
     concurrency: tuple[int, ...]
     http: str
     work: Path
@@ -119,124 +119,86 @@ def check_page(body: bytes, ports: dict[str, int], mode: str, version_: int) -> 
 # --- load -------------------------------------------------------------------------------------
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a live process has used (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent not idle since boot (from /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(values) - values[3] - values[4]) / _TICK
-
-
-def wrk(
-    server: Child, concurrency: int, seconds: float, keep_cookie: bool, fragments: Child
-) -> dict[str, Any]:
-    """One wrk run: requests/s, latency percentiles (ms), and where the CPU went meanwhile."""
-    argv = [
-        "wrk",
-        f"-t{concurrency}",
-        f"-c{concurrency}",
-        f"-d{max(1, round(seconds))}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(SERVING / "visitor.lua"),
-        f"http://127.0.0.1:{server.port}/",
-    ]
-    env = {**os.environ, "BENCH_KEEP_COOKIE": "1" if keep_cookie else "0"}
-    before = (
-        cpu_seconds(server.process.pid),
-        cpu_seconds(fragments.process.pid),
-        _children_cpu(),
-        machine_busy_seconds(),
-    )
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 30)
-    server_cpu = cpu_seconds(server.process.pid) - before[0]
-    fragments_cpu = cpu_seconds(fragments.process.pid) - before[1]
-    wrk_cpu = _children_cpu() - before[2]
-    busy = machine_busy_seconds() - before[3]
-    match = re.search(r"^BENCH_JSON (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode != 0 or match is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
-    raw = json.loads(match.group(1))
-    seconds_run = raw["duration_us"] / 1e6
-    requests = max(1, raw["requests"])
-    return {
-        "rps": raw["requests"] / seconds_run,
-        "p50_ms": raw["p50_us"] / 1000,
-        "p90_ms": raw["p90_us"] / 1000,
-        "p99_ms": raw["p99_us"] / 1000,
-        "max_ms": raw["max_us"] / 1000,
-        "requests": raw["requests"],
-        "seconds": round(seconds_run, 3),
-        "bytes_per_request": raw["bytes"] // requests,
-        "errors": raw["errors"],
-        "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 4),
-        "fragments_cpu_ms_per_request": round(1000 * fragments_cpu / requests, 4),
-        "wrk_cpu_s": round(wrk_cpu, 3),
-        # CPU the rest of the machine took meanwhile (other processes): noise to read figures by
-        "other_cpu_s": round(max(0.0, busy - server_cpu - fragments_cpu - wrk_cpu), 3),
-    }
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def cell(
+    servers: dict[str, Child],
+    setup: Setup,
+    fragments: Child,
+    concurrency: int,
+    jars: dict[str, tuple[str, ...]] | None,
+) -> dict[str, dict[str, Any]]:
+    """Each server's figures at one concurrency, its slices alternating with the others'."""
+    slices: dict[str, list[Slice]] = {name: [] for name in servers}
+    names = list(servers)
+    for index in range(setup.slices):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            child = servers[name]
+            slices[name].append(
+                run_wrk(
+                    child.port,
+                    concurrency=concurrency,
+                    seconds=setup.slice_seconds,
+                    keep_cookie=jars is not None,
+                    server_pid=child.process.pid,
+                    fragments_pid=fragments.process.pid,
+                    cookies=jars.get(name, ()) if jars is not None else (),
+                )
+            )
+    return {name: merge(runs) for name, runs in slices.items()}
 
 
 def throughput(
-    children: Children, setup: Setup, fragments: Child, static: dict[int, Any]
+    children: Children, setup: Setup, fragments: Child, static: Child
 ) -> list[dict[str, Any]]:
     ports = {n: int(fragments.info[n]) for n in NAMES}
     rows: list[dict[str, Any]] = []
     for row, (mode, keep) in ROWS.items():
-        servers = {side: start_side(children, side, setup, ports, mode) for side in SIDES}
+        sides = {side: start_side(children, side, setup, ports, mode) for side in SIDES}
         checks: dict[str, Any] = {}
-        cookies: dict[str, str | None] = {}
-        for side, child in servers.items():
+        jars: dict[str, tuple[str, ...]] = {}
+        for side, child in sides.items():
             first = get(child.port)
             checks[side] = {"status": first.status, **check_page(first.body, ports, mode, 1)}
-            cookies[side] = first.set_cookie
-            if setup.warmup > 0:
-                wrk(child, 8, setup.warmup, keep, fragments)
+            if keep:  # one earlier visit per connection: the cookie each connection keeps
+                visits = [first] + [get(child.port) for _ in range(max(setup.concurrency) - 1)]
+                jars[side] = tuple(
+                    v.set_cookie.split(";", 1)[0] for v in visits if v.set_cookie is not None
+                )
+            if setup.warmup:
+                run_wrk(
+                    child.port,
+                    concurrency=8,
+                    seconds=setup.warmup,
+                    keep_cookie=keep,
+                    server_pid=child.process.pid,
+                    fragments_pid=fragments.process.pid,
+                    cookies=jars.get(side, ()),
+                )
         for concurrency in setup.concurrency:
-            cells = {
-                side: wrk(child, concurrency, setup.duration, keep, fragments)
-                for side, child in servers.items()
-            }
-            ratio = (
-                cells["ours"]["rps"] / cells["tailor"]["rps"] if cells["tailor"]["rps"] else None
-            )
+            servers = {**sides, "static": static}
+            cells = cell(servers, setup, fragments, concurrency, jars if keep else None)
+            tailor_rps = cells["tailor"]["rps"]
             rows.append(
                 {
                     "row": row,
-                    "fragment_cache_control": mode,
+                    "fragment_mode": mode,
                     "keeps_cookie": keep,
                     "concurrency": concurrency,
                     **cells,
-                    "static": static[concurrency],
-                    "ratio_ours_to_tailor": ratio,
+                    "ratio_ours_to_tailor": cells["ours"]["rps"] / tailor_rps
+                    if tailor_rps
+                    else None,
+                    "page_check": checks,
                 }
             )
             print_cell(rows[-1])
         if mode == "nostore":  # does a changed fragment show on the next page?
             get(ports["header"], "/_bench/version/2")
-            for side, child in servers.items():
-                set_cookie = cookies[side] if keep else None
-                cookie = set_cookie.split(";", 1)[0] if set_cookie else None
+            for side, child in sides.items():
+                cookie = jars[side][0] if jars.get(side) else None
                 page = check_page(get(child.port, cookie=cookie).body, ports, mode, 2)
                 checks[side]["fresh_after_change"] = page["current"]
             get(ports["header"], "/_bench/version/1")
-        for row_dict in rows:
-            if row_dict["row"] == row:
-                row_dict["page_check"] = checks
-        for child in servers.values():
+        for child in sides.values():
             children.stop(child)
     return rows
 
@@ -315,7 +277,8 @@ def print_header(meta: dict[str, Any]) -> None:
     print(
         f"Serving benchmark: Tailor {meta['tailor']} (node {meta['node']}) vs ComposeApp "
         f"(uvicorn {meta['uvicorn']}, {meta['http']}, one worker); wrk {meta['wrk']}, "
-        f"{meta['duration_s']} s per cell, {meta['cpus']} CPUs, load at start {meta['load_1m']}"
+        f"{meta['duration_s']} s per cell ({meta['slices']}),"
+        f" {meta['cpus']} CPUs, load at start {meta['load_1m']}"
     )
     print(
         "cpu = the composer process's CPU ms per request; others = cores kept busy by processes"
@@ -366,7 +329,17 @@ def print_probes(report: dict[str, Any]) -> None:
     print("\nContent fragment that never answers: status, seconds to answer, fragments in the page")
     for side, probes in report["hanging_fragment"].items():
         print(f"  {side:<7} " + ";  then ".join(_hang_cell(p) for p in probes))
-    print(f"\nServers left running: {report['children_left']}")
+    cells = [row[side] for row in report["throughput"] for side in (*SIDES, "static")]
+    seconds = sum(c["seconds"] for c in cells) or 1.0
+    others = sum(c["other_cpu_s"] for c in cells) / seconds
+    steal = sum(c["steal_cpu_s"] for c in cells) / seconds
+    print(
+        f"\nWhile loaded, other processes kept {others:.2f} of {os.cpu_count()} cores busy"
+        f" and the hypervisor stole {steal:.2f}"
+        + ("; the figures above are noisy." if others + steal > 0.25 else ".")
+    )
+    report["noise_cores"] = {"others": round(others, 3), "steal": round(steal, 3)}
+    print(f"Servers left running: {report['children_left']}")
 
 
 def meta(setup: Setup, fragments: Child, static: Child) -> dict[str, Any]:
@@ -385,7 +358,8 @@ def meta(setup: Setup, fragments: Child, static: Child) -> dict[str, Any]:
         "orchestrator_commit": commit.stdout.strip(),
         "cpus": os.cpu_count(),
         "load_1m": round(os.getloadavg()[0], 2),
-        "duration_s": setup.duration,
+        "duration_s": setup.slices * setup.slice_seconds,
+        "slices": f"{setup.slices} x {setup.slice_seconds} s, alternating Tailor, ours, static",
         "warmup_s": setup.warmup,
         "concurrency": list(setup.concurrency),
         "fragment_ports": fragments.info,
@@ -416,13 +390,8 @@ def run(setup: Setup, children: Children) -> dict[str, Any]:
     static = children.start("static", [*static_argv, "--http", setup.http])
     report: dict[str, Any] = {"meta": meta(setup, fragments, static)}
     print_header(report["meta"])
-    static_cells: dict[int, dict[str, Any]] = {}
-    for concurrency in setup.concurrency:
-        if setup.warmup > 0 and not static_cells:
-            wrk(static, 8, setup.warmup, False, fragments)
-        static_cells[concurrency] = wrk(static, concurrency, setup.duration, False, fragments)
+    report["throughput"] = throughput(children, setup, fragments, static)
     children.stop(static)
-    report["throughput"] = throughput(children, setup, fragments, static_cells)
     report["slow_fragment"] = slow_fragment(children, setup, ports, samples=5)
     report["hanging_fragment"] = hanging_fragment(children, setup, ports)
     return report
@@ -430,7 +399,9 @@ def run(setup: Setup, children: Children) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Tailor vs ComposeApp, side by side.")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell (10)")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per cell and server (10)"
+    )
     parser.add_argument("--quick", action="store_true", help="2 s per cell, short warm-ups")
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated (1,8,32)")
     parser.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"))
@@ -444,10 +415,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     duration = 2.0 if args.quick else args.duration
+    slice_seconds = 2 if duration >= 4 else 1  # wrk counts whole seconds
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as work:
         setup = Setup(
-            duration=duration,
-            warmup=1.0 if args.quick else 2.0,
+            slices=max(1, round(duration / slice_seconds)),
+            slice_seconds=slice_seconds,
+            warmup=1 if args.quick else 2,
             concurrency=tuple(int(c) for c in args.concurrency.split(",")),
             http=args.http,
             work=Path(work),
