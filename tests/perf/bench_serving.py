@@ -4,13 +4,18 @@ Run: ``python tests/perf/bench_serving.py [--quick] [--duration S] [--json PATH]
 installs its tools: Debian's ``wrk``, and Tailor by ``npm ci`` in ``tests/perf/serving``).
 
 Both sides compose the same page (header, content, footer; one stylesheet each) from the same
-fragment servers (``serving/fragments.py``), and are driven by the same load generator, wrk, at
-each concurrency with one connection per wrk thread so every connection keeps its own cookie.
-wrk rather than autocannon: it is C, so on a 2-core machine it takes less CPU from the servers
-it measures, it reports HdrHistogram percentiles, and Debian ships it (installed like chromium).
-Beside each row: a plain Starlette page under the same uvicorn (the stack's own limit).
-Then single timed requests: TTFB with the content fragment answering in 500 ms, and the status
-and time of a page whose content fragment never answers. Every server is stopped at the end.
+fragment servers (``serving/fragments.py``) and are driven by the same load generator, wrk, with
+one connection per wrk thread so every connection keeps its own cookie jar. wrk rather than
+autocannon: it is C, so on a 2-core machine it takes less CPU from the servers it measures, it
+keeps HdrHistogram latencies, and Debian ships it (installed by the Makefile like chromium).
+Rows: returning visitors (each connection keeps the cookie of one earlier visit), new visitors
+(no cookie), and returning visitors of fragments sent ``no-store`` (then a fragment changes and
+the next page shows whether each side noticed). Each cell is split into slices alternating
+Tailor, ours and a plain Starlette page under the same uvicorn (the stack's own limit, beside
+each row), so load from other processes falls on all three alike; the CPU each composer spent
+per request and the CPU other processes took are reported with it. Then single timed requests:
+TTFB with the content fragment answering in 500 ms, and the status and time of a page whose
+content fragment never answers. Every server started is stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ experimental_style_isolation = true
 
 @dataclass(frozen=True)
 class Setup:
+    """How long each cell runs, at which concurrencies, with which uvicorn HTTP implementation."""
+
     slices: int  # per cell and server, alternating between the servers
     slice_seconds: int
     warmup: int  # seconds of load before a row's first cell (0: none)
@@ -198,6 +205,10 @@ def throughput(
                 page = check_page(get(child.port, cookie=cookie).body, ports, mode, 2)
                 checks[side]["fresh_after_change"] = page["current"]
             get(ports["header"], "/_bench/version/1")
+            seen = ", ".join(
+                f"{side} {len(checks[side]['fresh_after_change'])}/3" for side in SIDES
+            )
+            print(f"{'':<20}      a fragment changed; the next page showed it: {seen}")
         for child in sides.values():
             children.stop(child)
     return rows
