@@ -153,6 +153,10 @@ def cell(
     return {name: merge(runs) for name, runs in slices.items()}
 
 
+def _ratio(ours: float, tailor: float) -> float | None:
+    return ours / tailor if tailor else None
+
+
 def throughput(
     children: Children, setup: Setup, fragments: Child, static: Child
 ) -> list[dict[str, Any]]:
@@ -183,7 +187,7 @@ def throughput(
         for concurrency in setup.concurrency:
             servers = {**sides, "static": static}
             cells = cell(servers, setup, fragments, concurrency, jars if keep else None)
-            tailor_rps = cells["tailor"]["rps"]
+            tailor, ours = cells["tailor"], cells["ours"]
             rows.append(
                 {
                     "row": row,
@@ -191,9 +195,8 @@ def throughput(
                     "keeps_cookie": keep,
                     "concurrency": concurrency,
                     **cells,
-                    "ratio_ours_to_tailor": cells["ours"]["rps"] / tailor_rps
-                    if tailor_rps
-                    else None,
+                    "ratio_ours_to_tailor": _ratio(ours["rps"], tailor["rps"]),
+                    "p99_ratio_ours_to_tailor": _ratio(ours["p99_ms"], tailor["p99_ms"]),
                     "page_check": checks,
                 }
             )
