@@ -33,7 +33,12 @@ test: install chromium lint
 demo: install
 	$(VENV)/bin/mfe demo
 
+# bench_serving.py drives Tailor (pinned by tests/perf/serving/package-lock.json) with Debian's wrk.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nodejs npm; }
+	@[ tests/perf/serving/node_modules/.package-lock.json -nt tests/perf/serving/package-lock.json ] || \
+		npm ci --prefix tests/perf/serving --no-audit --no-fund
 	@for f in tests/perf/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 reliability: install
