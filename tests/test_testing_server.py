@@ -131,3 +131,16 @@ def test_head_requests_get_headers_only(loopback_server: Factory) -> None:
     server.route("/h", Reply(body="12345"))
     response = httpx.head(server.url_for("/h"))
     assert response.headers["content-length"] == "5" and response.content == b""
+
+
+def test_bind_loopback_sockets_say_they_are_tcp() -> None:
+    """asyncio turns on TCP_NODELAY for accepted connections only then (40 ms per response)."""
+    import socket
+
+    from orchestrator.serve import bind_loopback
+
+    sock = bind_loopback()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
