@@ -112,11 +112,15 @@ class Extracted:
         return head + body[len("<body>") : -len("</body>")]
 
     def copy_fragment(
-        self, style_texts: Sequence[str | None] | None = None
+        self,
+        style_texts: Sequence[str | None] | None = None,
+        embedded: list[tuple[int, etree._Element]] | None = None,
     ) -> list[etree._Element]:
         """A deep copy of the template nodes; with ``style_texts`` each stylesheet placeholder
         becomes ``<style>/* URL */CSS</style>``, as import-html-entry's ``getEmbedHTML``
-        (a ``None`` text leaves that placeholder, as it does for a style that failed)."""
+        (a ``None`` text leaves that placeholder, as it does for a style that failed).
+        ``embedded`` collects ``(style index, element)`` for the ``<style>`` elements made so
+        (callers need not reread a large text to know which stylesheet it was)."""
         nodes = [copy.deepcopy(node) for node in self.fragment]
         if style_texts is None or not self.style_placeholders:
             return nodes
@@ -135,6 +139,8 @@ class Extracted:
             except ValueError:
                 style.text = _XML_FORBIDDEN.sub("", css)
             style.tail = comment.tail
+            if embedded is not None:
+                embedded.append((index, style))
             return style
 
         for position, node in enumerate(nodes):

@@ -87,14 +87,18 @@ class ImportedEntry:
         return self._extracted.template_html()
 
     def template_fragment(
-        self, style_texts: Sequence[str | None] | None = None
+        self,
+        style_texts: Sequence[str | None] | None = None,
+        *,
+        embedded: list[tuple[int, etree._Element]] | None = None,
     ) -> list[etree._Element]:
         """A fresh deep copy of the parsed template nodes (no re-parse), to put in a wrapper.
 
         With ``style_texts`` (one per style, as from ``get_external_style_sheets()``), each
-        stylesheet placeholder becomes an inline ``<style>``; ``None`` keeps the placeholder.
+        stylesheet placeholder becomes an inline ``<style>`` (collected with its style's index in
+        ``embedded`` when given); ``None`` keeps the placeholder.
         """
-        return self._extracted.copy_fragment(style_texts)
+        return self._extracted.copy_fragment(style_texts, embedded)
 
     async def embedded_fragment(self, *, strict: bool = True) -> list[etree._Element]:
         """``template_fragment`` with every external stylesheet fetched and inlined.

@@ -6,6 +6,7 @@ and deep-copied for every mount, so remounting never re-parses, re-fetches or re
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import re
@@ -123,24 +124,20 @@ async def build_wrapper(
     for style, text in zip(imported.styles, style_texts, strict=True):
         base = style.href or imported.base_url
         inlined.append("" if text is None else await inline_style(text, base, context))
-    nodes = imported.template_fragment(inlined)
-    markers = {f"/* {style.href} */" for style in imported.styles if style.href}
-    excluded = {
-        f"/* {style.href} */": style
-        for style, text in zip(imported.styles, style_texts, strict=True)
-        if text is None and style.href
-    }
+    embedded: list[tuple[int, etree._Element]] = []
+    nodes = imported.template_fragment(inlined, embedded=embedded)
+    await asyncio.sleep(0)  # a large stylesheet took a while to embed: let others run
+    ready = {id(element): index for index, element in embedded}
     holder: etree._Element = wrapper
     if options.strict_style_isolation:
         holder = etree.SubElement(wrapper, "template", {"shadowrootmode": "open"})
     holder.extend(nodes)
     for element in list(holder.iter("style")):
-        text = element.text or ""
-        head = text[: text.find("*/") + 2] if text.startswith("/* ") else ""
-        if head in excluded:
-            _replace(element, _browser_link(excluded[head]))
-        elif head not in markers:
-            element.text = await inline_style(text, imported.base_url, context)
+        index = ready.get(id(element))
+        if index is None:  # a <style> of the template itself
+            element.text = await inline_style(element.text or "", imported.base_url, context)
+        elif style_texts[index] is None:  # left to the browser (exclude_asset_filter)
+            _replace(element, _browser_link(imported.styles[index]))
     if options.script_mode == "passthrough":
         for script in imported.scripts:
             if not script.is_python:
