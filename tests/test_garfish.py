@@ -19,6 +19,7 @@ from orchestrator.errors import OrchestratorError, UntrustedOriginError
 from orchestrator.garfish import (
     APP_HOOKS,
     GLOBAL_HOOKS,
+    DomGetterError,
     Garfish,
     GarfishApp,
     GarfishError,
@@ -767,3 +768,83 @@ def test_public_surface() -> None:
         ]
     )
     assert issubclass(garfish.GarfishError, OrchestratorError)
+
+
+# -- more failure paths -----------------------------------------------------------------------
+
+
+async def test_a_raising_script_reaches_error_exec_code_then_error_mount_app(
+    tab: Orchestrator, site: Site
+) -> None:
+    log: list[tuple[Any, ...]] = []
+    seen: list[Any] = []
+    garfish = Garfish(tab)
+    garfish.run(
+        {
+            "plugins": [recorder("p", log)],
+            "error_mount_app": lambda error, info: seen.append(error),
+        }
+    )
+    app = await garfish.load_app("one", {"entry": site.add("one", "raise ValueError('oops')")})
+    assert app is not None
+    log.clear()
+    assert await app.mount() is False
+    assert [hook for hook, _ in hooks_of(log, "p")] == [
+        "before_mount",
+        "before_eval",
+        "error_exec_code",
+        "error_mount_app",
+    ]
+    assert len(seen) == 1 and "oops" in str(seen[0])
+
+
+async def test_a_dom_getter_that_finds_nothing_fails_the_mount(
+    tab: Orchestrator, site: Site
+) -> None:
+    garfish = Garfish(tab)
+    app = await garfish.load_app("one", {"entry": site.add("one"), "dom_getter": "#missing"})
+    assert app is not None
+    with pytest.raises(DomGetterError) as caught:
+        await app.mount()
+    assert caught.value.app_name == "one"
+    assert caught.value.assertion == "Invalid domGetter: #missing"
+
+
+async def test_the_default_dom_getter_is_a_detached_div(tab: Orchestrator, site: Site) -> None:
+    garfish = Garfish(tab)
+    app = await garfish.load_app("one", {"entry": site.add("one")})
+    assert app is not None and await app.mount()
+    assert app.container is not None
+    parent = app.container.element.getparent()
+    assert parent is not None and parent.tag == "div" and parent.getparent() is None
+    assert "garfish_app_for_one" not in tab.document.html
+
+
+async def test_before_load_may_supply_the_entry(tab: Orchestrator, site: Site) -> None:
+    entry = site.add("late")
+
+    def supply(info: Any) -> None:
+        info.entry = entry
+
+    garfish = Garfish(tab)
+    garfish.run({"plugins": [{"name": "resolver", "before_load": supply}]})
+    app = await garfish.load_app("late")
+    assert app is not None and app.app_info.entry == entry
+
+
+async def test_a_routed_app_with_a_bad_provider_is_broken_for_the_engine(
+    tab: Orchestrator, site: Site
+) -> None:
+    errors: list[Any] = []
+    tab.add_error_handler(errors.append)
+    garfish = Garfish(tab)
+    garfish.run(
+        {
+            "async_provider_timeout": 0,
+            "apps": [{"name": "bad", "entry": site.add("bad", "x = 1"), "active_when": "/bad"}],
+        }
+    )
+    await tab.start()
+    await tab.navigate("/bad")
+    assert tab.get_app_status("bad") is AppStatus.SKIP_BECAUSE_BROKEN
+    assert len(errors) == 1 and isinstance(errors[0].__cause__, ProviderError)

@@ -21,7 +21,14 @@ from ._app import AppHost, AppResources, GarfishApp
 from ._channel import Channel
 from ._errors import WARN_PREFIX, GarfishError
 from ._hooks import ERROR_HOOKS, HOOK_NAMES, Plugin, check_plugin, emit, emit_now, rethrow
-from ._options import AppInfo, check_app, check_load_options, check_run_options, merge_app_info
+from ._options import (
+    AppInfo,
+    check_app,
+    check_load_options,
+    check_run_options,
+    info_as_options,
+    merge_app_info,
+)
 from ._router import app_root_path, get_path, has_active, under_basename
 
 if TYPE_CHECKING:
@@ -200,7 +207,8 @@ class Garfish:
                 "%s: Load %s application is terminated by beforeLoad.", WARN_PREFIX, name
             )
             return None
-        info = self.app_info(name, options)  # a before_load may have registered it
+        # merged again: a before_load may have registered the app or changed what it saw
+        info = self.app_info(name, info_as_options(info))
         if not info.entry:
             raise GarfishError(
                 f'Can\'t load unexpected child app "{name}", Please provide the entry '

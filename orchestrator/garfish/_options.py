@@ -18,6 +18,7 @@ __all__ = [
     "AppInfo",
     "check_app",
     "check_run_options",
+    "info_as_options",
     "merge_app_info",
 ]
 
@@ -156,6 +157,18 @@ def check_run_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
         if isinstance(value, Mapping | str) or not isinstance(value, Iterable):
             raise TypeError(f"run(): {key} must be a list")
     return dict(options)
+
+
+def info_as_options(info: AppInfo) -> dict[str, Any]:
+    """An ``AppInfo`` as ``load_app`` options again: Garfish merges the (possibly changed) info
+    a ``before_load`` saw over the registration a second time."""
+    options: dict[str, Any] = {
+        field.name: getattr(info, field.name)
+        for field in dataclasses.fields(info)
+        if field.name not in ("name", "hooks", "root_path")
+    }
+    options.update(info.hooks)
+    return options
 
 
 def merge_app_info(
