@@ -848,3 +848,41 @@ async def test_a_routed_app_with_a_bad_provider_is_broken_for_the_engine(
     await tab.navigate("/bad")
     assert tab.get_app_status("bad") is AppStatus.SKIP_BECAUSE_BROKEN
     assert len(errors) == 1 and isinstance(errors[0].__cause__, ProviderError)
+
+
+async def test_plugin_forms_repeats_and_removal(
+    tab: Orchestrator, site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[str] = []
+    garfish = Garfish(tab)
+
+    def make(context: Garfish) -> dict[str, Any]:
+        assert context is garfish  # Garfish's usePlugin(fn) calls fn(garfish)
+        return {"name": "made", "before_load": lambda info: heard.append("made")}
+
+    garfish.use_plugin(make)
+    garfish.use_plugin({"name": "gone", "before_load": lambda info: heard.append("gone")})
+    with caplog.at_level(logging.WARNING, LOG):
+        garfish.use_plugin({"name": "made", "before_load": lambda info: heard.append("again")})
+        garfish.run({})
+        garfish.run({})
+    assert "[Garfish warning]: Please do not register the plugin repeatedly." in caplog.text
+    assert "Cannot run Garfish repeatedly." in caplog.text
+    assert list(garfish.plugins) == ["browser-vm", "made", "gone"]
+    garfish.remove_plugin("gone")
+    with pytest.raises(GarfishError, match='plugin "nope" is not registered'):
+        garfish.remove_plugin("nope")
+    await garfish.load_app("one", {"entry": site.add("one")})
+    assert heard == ["made"]
+
+
+async def test_register_app_skips_a_name_already_registered(
+    tab: Orchestrator, site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    garfish = Garfish(tab)
+    first = site.add("one")
+    with caplog.at_level(logging.WARNING, LOG):
+        garfish.register_app({"name": "one", "entry": first})
+        garfish.register_app([{"name": "one", "entry": site.add("other")}])
+    assert garfish.app_infos["one"]["entry"] == first
+    assert '[Garfish warning]: The "one" app is already registered.' in caplog.text
