@@ -886,3 +886,26 @@ async def test_register_app_skips_a_name_already_registered(
         garfish.register_app([{"name": "one", "entry": site.add("other")}])
     assert garfish.app_infos["one"]["entry"] == first
     assert '[Garfish warning]: The "one" app is already registered.' in caplog.text
+
+
+async def test_a_routed_load_failure_swallowed_by_error_load_app_is_retried_next_time(
+    tab: Orchestrator, site: Site
+) -> None:
+    failures: list[str] = []
+    garfish = Garfish(tab)
+    entry = f"{ORIGIN}/later/index.html"
+    garfish.run(
+        {
+            "dom_getter": "#app",
+            "error_load_app": lambda error, info: failures.append(info.name),
+            "apps": [{"name": "later", "entry": entry, "active_when": "/later"}],
+        }
+    )
+    await tab.start()
+    await tab.navigate("/later")  # the page is not there yet: the load fails, nothing mounts
+    assert failures == ["later"] and "later" not in garfish.apps
+    site.add("later")
+    await tab.navigate("/")
+    await tab.navigate("/later")  # Garfish's router loads again on the next activation
+    assert garfish.apps["later"].mounted
+    assert tab.get_app_status("later") is AppStatus.MOUNTED

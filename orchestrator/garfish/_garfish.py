@@ -4,6 +4,11 @@ Apps with ``active_when`` become single-spa applications of the tab (the router'
 ``mount`` lifecycle calls ``load_app(name, cache=True, basename=<root path>)`` and mounts the app
 (or shows it when it is cached and mounted), their ``unmount`` hides or unmounts it, so routing
 stays the tab's. Apps loaded by hand (``load_app``) are cached only with ``cache=True``.
+
+A routed app whose load or mount raises (Garfish's default error hooks rethrow) is broken for the
+tab (SKIP_BECAUSE_BROKEN, reported to its error handlers); when ``error_load_app`` /
+``error_mount_app`` do not raise, nothing is shown and the next activation tries again, as
+Garfish's router does.
 """
 
 from __future__ import annotations
