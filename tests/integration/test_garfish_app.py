@@ -134,3 +134,50 @@ def test_counter_provider_outside_the_orchestrator() -> None:
     provider["render"]({"dom": dom, "basename": "/c"})
     assert dom.cssselect(COUNTER)[0].text == "3" and dom.get("data-basename") == "/c"
     provider["destroy"]({"dom": dom})
+
+
+async def test_routed_cycles_leave_nothing_behind() -> None:
+    """500 hide/show round trips of the cached app and 500 mount/unmount of an uncached one:
+    no window globals, listeners or timers left, and memory flat."""
+    import gc
+    import tracemalloc
+
+    async with (
+        LoopbackServer(APPS / "counter_garfish") as counter,
+        Orchestrator(SHELL, url="http://localhost/") as orch,
+    ):
+        garfish = Garfish(orch)
+        entry = counter.url_for("/index.html")
+        garfish.run(
+            {
+                "dom_getter": "#main",
+                "apps": [
+                    {"name": "kept", "entry": entry, "active_when": "/kept"},
+                    {"name": "fresh", "entry": entry, "active_when": "/fresh", "cache": False},
+                ],
+            }
+        )
+        await orch.start()
+        before_keys = list(orch.window.keys())
+
+        async def cycle() -> None:
+            assert await orch.navigate("/kept") == ["kept"]
+            assert await orch.navigate("/fresh") == ["fresh"]
+
+        for _ in range(20):
+            await cycle()
+        gc.collect()
+        tracemalloc.start()
+        baseline = tracemalloc.get_traced_memory()[0]
+        for _ in range(500):
+            await cycle()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+        tracemalloc.stop()
+        await orch.navigate("/")
+        assert list(orch.window.keys()) == before_keys
+        assert orch.window.pending_timers == 0
+        assert garfish.channel.listeners("counter:increment") == []
+        assert len(orch.document.query_selector_all('[id^="garfish_app_for_"]')) == 0
+        assert grown < 512 * 1024, f"memory grew by {grown} bytes over 1,000 cycles"
+        assert counter.count("/main.py") == 1
