@@ -72,7 +72,8 @@ def build_container(
 
 async def render_node(dom_getter: Any, document: Document, app_name: str) -> Any:
     """Garfish's ``getRenderNode``: a selector, an element, or a (sync or async) callable giving
-    one; ``None`` means Garfish's default, a new detached ``<div>``."""
+    one; ``None`` means Garfish's default, a new detached ``<div>``. A selector is looked up once
+    (Garfish polls for it up to 3 s; a headless page does not change by itself)."""
     if dom_getter is None:
         return document.create_element("div")
     node: Any
