@@ -39,6 +39,8 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 S = AppStatus
 _ROUTING_EVENT_TYPES = ("popstate", "hashchange")
+START_WARNING_DELAY = 5.0
+"""single-spa warns when ``start()`` has not been called 5000 ms in (its error code 1)."""
 
 
 class Layer(Protocol):
@@ -58,6 +60,10 @@ class Tab:
     """One headless tab: ``window``, ``document``, ``location``, ``history`` and single-spa's
     API (``register_application``, ``start``, ``navigate``, …); app layers join with
     ``add_layer``."""
+
+    start_warning_delay: float | None = START_WARNING_DELAY
+    """Seconds after the first registration before warning that ``start()`` was not called
+    (single-spa's 5000 ms); ``None`` for no warning. Set it before the first registration."""
 
     def __init__(
         self,
@@ -114,6 +120,8 @@ class Tab:
         )
         self._tasks = TaskSet()
         self._closed = False
+        self._start_warning: asyncio.TimerHandle | None = None
+        self._start_warning_armed = False
         self.history.on_change = self._rerouter.on_navigation_event
         self.window.intercept_events(_ROUTING_EVENT_TYPES, self._rerouter.on_navigation_event)
 
@@ -163,6 +171,7 @@ class Tab:
         if self._closed:
             return
         self._closed = True
+        self._cancel_start_warning()
         await self._tasks.aclose()
         await self._rerouter.aclose()
         await self._parcels.aclose()
@@ -193,6 +202,38 @@ class Tab:
         """Register an app (positional or config form); no reroute until ``start``/``navigate``."""
         parsed = parse_registration(name, app, active_when, custom_props, container=container)
         self._registry.add(AppRecord(*parsed))
+        self._arm_start_warning()
+
+    def _arm_start_warning(self) -> None:
+        """single-spa: the first registration of a tab not yet started schedules one warning.
+
+        Registering needs no running loop; without one the next registration that has one arms it.
+        """
+        delay = self.start_warning_delay
+        if self._start_warning_armed or self.started or self._closed or delay is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._start_warning_armed = True
+        self._start_warning = loop.call_later(delay, self._warn_not_started, delay)
+
+    def _warn_not_started(self, delay: float) -> None:
+        self._start_warning = None
+        if not self.started and not self._closed:
+            logger.warning(
+                "single-spa minified message #1: start() has not been called, %gms after the "
+                "first application was registered. Before start() is called, apps can be "
+                "declared and loaded, but not bootstrapped or mounted. "
+                "See https://single-spa.js.org/error/?code=1",
+                delay * 1000,
+            )
+
+    def _cancel_start_warning(self) -> None:
+        if self._start_warning is not None:
+            self._start_warning.cancel()
+            self._start_warning = None
 
     def unregister_application(self, name: str) -> asyncio.Future[None]:
         """Unmount and unload the app, then forget it (it stays if its unload fails).
@@ -250,6 +291,7 @@ class Tab:
             await layer.configure({k: v for k, v in options.items() if k in layer.start_options})
         self._rerouter.url_reroute_only = url_reroute_only
         self._rerouter.started = True
+        self._cancel_start_warning()
         return await self._rerouter.reroute()
 
     async def trigger_app_change(self) -> list[str]:

@@ -64,10 +64,12 @@ class ErrorHandlers:
         self._handlers.append(handler)
 
     def remove(self, handler: ErrorHandler) -> bool:
+        """Remove every handler equal to ``handler``: ``==``, not ``is``, because each access to
+        ``self.on_error`` makes a new bound-method object (equal, never identical)."""
         if not callable(handler):
             raise TypeError(f"error handler must be callable, got {type(handler).__name__}")
         before = len(self._handlers)
-        self._handlers = [h for h in self._handlers if h is not handler]
+        self._handlers = [h for h in self._handlers if h != handler]
         return len(self._handlers) != before
 
     def report(self, error: LifecycleError) -> None:

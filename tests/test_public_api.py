@@ -141,6 +141,12 @@ SURFACES = {
         "EventKind", "LogKind", "Publisher", "Subscriber", "Update", "UpdateKind", "UpdateMode",
         "WebClient", "ensure_running", "probe", "should_deliver",
     },
+    "orchestrator.garfish": {
+        "ALWAYS_INSULATED", "APP_HOOKS", "AppInfo", "Channel", "DomGetterError",
+        "GLOBAL_HOOKS", "Garfish", "GarfishApp", "GarfishError", "GarfishExports",
+        "GarfishSandbox", "HOOK_NAMES", "HookKind", "Plugin", "ProviderError", "app_root_path",
+        "get_path", "has_active",
+    },
     "orchestrator.federation": {
         "Federation", "FederationError", "FederationHooks", "Fetch", "LoaderKind", "Remote",
         "RemoteContext", "RemoteManifest", "RemoteVersion", "RuntimeCode", "ShareScope",
