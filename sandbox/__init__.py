@@ -23,6 +23,7 @@ from ._scripts import (
 )
 from ._snapshot import SnapshotSandbox
 from ._window import Window
+from ._window_like import WindowLike
 
 __all__ = [
     "DEFAULT_GLOBAL_WHITELIST",
@@ -40,6 +41,7 @@ __all__ = [
     "ScriptLike",
     "SnapshotSandbox",
     "Window",
+    "WindowLike",
     "find_lifecycles",
     "is_valid_lifecycles",
     "run_scripts",

@@ -90,14 +90,20 @@ class ProxySandbox(Sandbox):
 
     The overlay survives ``inactive()``/``active()``; whitelisted names are written to the real
     window and put back as they were on ``inactive()``. Two proxies never see each other's writes.
+
+    ``window`` may be another sandbox's proxy (an app nested in an app, qiankun inside qiankun):
+    reads then fall through both overlays, writes stay in this one, whitelisted names are
+    written to the outer proxy under its rules, and the outer app's unmount, pause and close
+    reach this app's listeners, timers and tasks.
     """
 
     type = SandboxType.PROXY
+    nestable = True
 
     def __init__(
         self,
         name: str,
-        window: Window,
+        window: Window | SandboxProxy,
         *,
         global_whitelist: Iterable[str] = DEFAULT_GLOBAL_WHITELIST,
     ) -> None:
@@ -113,13 +119,13 @@ class ProxySandbox(Sandbox):
         return list(self._overlay)
 
     def _write(self, name: str, value: Any) -> None:
-        globals_ = self.window._globals
+        globals_ = self._globals
         if name not in self._whitelist_prev:
             self._whitelist_prev[name] = globals_.get(name, MISSING)
         globals_[name] = value
 
     def _remove(self, name: str) -> None:
-        globals_ = self.window._globals
+        globals_ = self._globals
         if name not in self._whitelist_prev:
             self._whitelist_prev[name] = globals_.get(name, MISSING)
         globals_.pop(name, None)
@@ -128,7 +134,7 @@ class ProxySandbox(Sandbox):
         pass
 
     def _suspend(self) -> None:
-        globals_ = self.window._globals
+        globals_ = self._globals
         for name, previous in self._whitelist_prev.items():
             if previous is MISSING:
                 globals_.pop(name, None)
