@@ -218,7 +218,11 @@ class SideEffects:
 
     @property
     def listener_count(self) -> int:
-        return len(self._listeners)
+        """Listeners of the app on the window (or detached by a pause); fired once-ones are not."""
+        window, detached = self._window, self._detached
+        return sum(
+            1 for key in self._listeners if key in detached or window.has_event_listener(*key)
+        )
 
     @property
     def timer_count(self) -> int:

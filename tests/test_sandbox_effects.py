@@ -27,6 +27,8 @@ async def _eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError("condition not met in time")
+
+
 ALL_SANDBOXES: list[SandboxFactory] = [ProxySandbox, LegacySandbox, SnapshotSandbox]
 
 
