@@ -273,3 +273,73 @@ async def test_cancel_timers() -> None:
     w.cancel_timers()
     await asyncio.sleep(0.02)
     assert out == [] and w.pending_timers == 0
+
+
+async def test_paused_timer_keeps_its_handle_and_waits() -> None:
+    w = Window()
+    fired = asyncio.Event()
+    shell = asyncio.Event()
+    handle = w.set_timeout(fired.set, 5)
+    assert w.pause_timer(handle) is True
+    assert w.pause_timer(handle) is False, "already paused"
+    assert w.has_timer(handle) and w.timer_paused(handle) and w.pending_timers == 1
+    w.set_timeout(shell.set, 40)
+    await asyncio.wait_for(shell.wait(), 2)
+    assert not fired.is_set()
+    assert w.resume_timer(handle) is True and w.resume_timer(handle) is False
+    await asyncio.wait_for(fired.wait(), 2)
+    assert w.pending_timers == 0
+
+
+def test_pause_and_resume_of_unknown_handles() -> None:
+    w = Window()
+    assert w.pause_timer(99) is False and w.resume_timer(99) is False
+    assert w.timer_paused(99) is False
+
+
+async def test_clear_and_cancel_reach_paused_timers() -> None:
+    w = Window()
+    out: list[int] = []
+    first = w.set_interval(out.append, 1, 1)
+    second = w.set_timeout(out.append, 1, 2)
+    w.pause_timer(first)
+    w.pause_timer(second)
+    w.clear_interval(first)
+    assert not w.has_timer(first) and w.resume_timer(first) is False
+    w.cancel_timers()
+    assert w.pending_timers == 0 and out == []
+
+
+async def test_close_cancels_timers_and_tasks_aclose_awaits_them() -> None:
+    w = Window()
+    started = asyncio.Event()
+    ended: list[str] = []
+
+    async def listener(e: Event) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            ended.append("ended")
+
+    w.add_event_listener("x", listener)
+    w.set_interval(lambda: None, 1000)
+    w.dispatch_event(Event("x"))
+    await asyncio.wait_for(started.wait(), 2)
+    assert w.pending_tasks == 1
+    await asyncio.wait_for(w.aclose(), 2)
+    assert ended == ["ended"] and w.pending_tasks == 0 and w.pending_timers == 0
+
+
+def test_runner_calls_the_listener_for_its_owner() -> None:
+    w = Window()
+    ran: list[tuple[str, str]] = []
+
+    def runner(callback: Any, args: tuple[Any, ...], what: str) -> None:
+        ran.append((what, args[0].type))
+        callback(*args)
+
+    seen: list[str] = []
+    w.add_event_listener("x", lambda e: seen.append(e.type), runner=runner)
+    w.dispatch_event(Event("x"))
+    assert ran == [("'x' listener", "x")] and seen == ["x"]
