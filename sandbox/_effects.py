@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._events import Listener, invoke
+from ._timers import TimerClock
 from ._window import Window, current_task, finish
 
 _Key = tuple[str, Listener]
@@ -32,6 +33,7 @@ class SideEffects:
         "_booting",
         "_cancelled",
         "_children",
+        "_clock",
         "_detached",
         "_held_by_outer",
         "_held_by_self",
@@ -50,6 +52,8 @@ class SideEffects:
         #: listeners taken off the window by ``pause()``, in the order they were added
         self._detached: dict[_Key, bool] = {}
         self._timers: dict[int, None] = {}
+        #: the app's time: it stands still while the app is hidden, so no timer needs touching
+        self._clock = TimerClock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled: set[asyncio.Task[Any]] = set()
         self._children: weakref.WeakSet[SideEffects] = weakref.WeakSet()
@@ -117,11 +121,9 @@ class SideEffects:
             timers.pop(cell[0], None)
             self.run(callback, fire_args, "timeout callback")
 
-        handle = self._window.set_timeout(_fire, delay, *args)
+        handle = self._window._start_timer(_fire, delay, args, repeat=False, clock=self._clock)
         cell.append(handle)
         timers[handle] = None
-        if self.paused:
-            self._window.pause_timer(handle)
         return handle
 
     def set_interval(
@@ -130,10 +132,8 @@ class SideEffects:
         def _fire(*fire_args: Any) -> None:
             self.run(callback, fire_args, "interval callback")
 
-        handle = self._window.set_interval(_fire, delay, *args)
+        handle = self._window._start_timer(_fire, delay, args, repeat=True, clock=self._clock)
         self._timers[handle] = None
-        if self.paused:
-            self._window.pause_timer(handle)
         return handle
 
     def clear_timer(self, handle: int | None) -> None:
@@ -171,8 +171,7 @@ class SideEffects:
             return
         window = self._window
         if now:
-            for handle in self._timers:
-                window.pause_timer(handle)
+            self._clock.pause()
             for key, once in list(self._listeners.items()):
                 type, listener = key
                 if window.has_event_listener(type, listener):
@@ -184,8 +183,7 @@ class SideEffects:
             detached, self._detached = self._detached, {}
             for (type, listener), once in detached.items():
                 window.add_event_listener(type, listener, once=once, runner=self.run)
-            for handle in self._timers:
-                window.resume_timer(handle)
+            self._clock.resume()
         for child in list(self._children):
             child._hold_by_outer(now)
 
@@ -198,6 +196,8 @@ class SideEffects:
             child.cancel_tasks()
 
     def _cancel_own_tasks(self) -> None:
+        if not self._tasks:
+            return
         current = current_task()
         cancelled = self._cancelled
         for task in list(self._tasks):
@@ -238,19 +238,26 @@ class SideEffects:
         A pause ends with it: the app's next mount starts with its clocks running.
         """
         window = self._window
-        for type, listener in list(self._listeners):
-            if (type, listener) not in self._detached:
-                window.remove_event_listener(type, listener)
-        self._listeners.clear()
-        self._detached.clear()
-        for handle in list(self._timers):
-            window.clear_timeout(handle)
-        self._timers.clear()
-        self._held_by_self = False
+        if self._listeners:
+            detached = self._detached
+            for type, listener in list(self._listeners):
+                if (type, listener) not in detached:
+                    window.remove_event_listener(type, listener)
+            self._listeners.clear()
+            detached.clear()
+        if self._timers:
+            for handle in list(self._timers):
+                window.clear_timeout(handle)
+            self._timers.clear()
+        if self._held_by_self:
+            self._held_by_self = False
+            if not self._held_by_outer:
+                self._clock.resume()
         self._cancel_own_tasks()
-        for child in list(self._children):
-            child._held_by_outer = self.paused
-            child.free()
+        if self._children:
+            for child in list(self._children):
+                child.free()
+                child._hold_by_outer(self.paused)
 
     def detach(self) -> None:
         """This app is gone for good: its outer app no longer frees or pauses it."""

@@ -7,31 +7,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._events import Event, Listener, Runner, invoke
+from ._timers import Timer, TimerClock
 
 _MISSING: Any = object()
 
 #: Names that are part of the browser surface, never globals (they are not in ``keys()``).
 BROWSER_NAMES = frozenset({"document", "location", "history", "window", "self", "global_this"})
 _OWNER_SETTABLE = frozenset({"document", "location", "history"})
-
-
-class _Timer:
-    """One pending timeout or interval: its asyncio handle, or the delay it had left when paused."""
-
-    __slots__ = ("fire", "handle", "loop", "remaining")
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None], seconds: float
-    ) -> None:
-        self.loop = loop
-        self.fire = fire
-        self.handle: asyncio.TimerHandle | None = loop.call_later(seconds, fire)
-        self.remaining = 0.0
-
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle = None
 
 
 class Window:
@@ -58,7 +40,7 @@ class Window:
     _globals: dict[str, Any]
     _listeners: dict[str, dict[Listener, tuple[bool, Runner | None]]]
     _interceptors: dict[str, Listener]
-    _timers: dict[int, _Timer]
+    _timers: dict[int, Timer]
     _tasks: set[asyncio.Task[Any]]
     _next_handle: int
     _document: Any
@@ -272,30 +254,43 @@ class Window:
 
     def set_timeout(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """Call ``callback(*args)`` once after ``delay`` ms on the running asyncio loop."""
-        loop = _running_loop("set_timeout")
-        handle = self._new_handle()
-
-        def _fire() -> None:
-            self._timers.pop(handle, None)
-            invoke(callback, args, "timeout callback", self._tasks)
-
-        self._timers[handle] = _Timer(loop, _fire, _seconds(delay))
-        return handle
+        return self._start_timer(callback, delay, args, repeat=False, clock=None)
 
     def set_interval(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """Call ``callback(*args)`` every ``delay`` ms on the running asyncio loop until cleared."""
-        loop = _running_loop("set_interval")
+        return self._start_timer(callback, delay, args, repeat=True, clock=None)
+
+    def _start_timer(
+        self,
+        callback: Callable[..., Any],
+        delay: float,
+        args: tuple[Any, ...],
+        *,
+        repeat: bool,
+        clock: TimerClock | None,
+    ) -> int:
+        """A timeout or interval; a sandbox passes its app's ``clock``, which stops while hidden."""
+        loop = _running_loop("set_interval" if repeat else "set_timeout")
         handle = self._new_handle()
         seconds = _seconds(delay)
+        timers = self._timers
+        tasks = self._tasks
+        if repeat:
 
-        def _fire() -> None:
-            timer = self._timers.get(handle)
-            if timer is None:
-                return
-            timer.handle = loop.call_later(seconds, _fire)
-            invoke(callback, args, "interval callback", self._tasks)
+            def _fire() -> None:
+                timer = timers.get(handle)
+                if timer is None:
+                    return
+                timer.again(seconds)
+                invoke(callback, args, "interval callback", tasks)
 
-        self._timers[handle] = _Timer(loop, _fire, seconds)
+        else:
+
+            def _fire() -> None:
+                timers.pop(handle, None)
+                invoke(callback, args, "timeout callback", tasks)
+
+        timers[handle] = Timer(loop, _fire, seconds, clock)
         return handle
 
     def clear_timeout(self, handle: int | None) -> None:
@@ -310,30 +305,10 @@ class Window:
         """Whether a timeout or interval with ``handle`` is still pending (paused ones count)."""
         return handle in self._timers
 
-    def pause_timer(self, handle: int) -> bool:
-        """Stop the clock of a pending timer: it keeps the delay it had left and does not fire.
-
-        For keep-alive (a hidden app's timers wait, as no peer's do); ``False`` if there is no
-        such running timer. An interval resumes with its remaining delay, then its own period.
-        """
-        timer = self._timers.get(handle)
-        if timer is None or timer.handle is None:
-            return False
-        timer.remaining = max(0.0, timer.handle.when() - timer.loop.time())
-        timer.cancel()
-        return True
-
-    def resume_timer(self, handle: int) -> bool:
-        """Start the clock of a paused timer again with the delay it had left."""
-        timer = self._timers.get(handle)
-        if timer is None or timer.handle is not None:
-            return False
-        timer.handle = timer.loop.call_later(timer.remaining, timer.fire)
-        return True
-
     def timer_paused(self, handle: int) -> bool:
+        """Whether a pending timer stands still because its app is hidden (keep-alive)."""
         timer = self._timers.get(handle)
-        return timer is not None and timer.handle is None
+        return timer is not None and timer.paused
 
     @property
     def pending_timers(self) -> int:

@@ -188,6 +188,30 @@ async def test_clear_while_paused_and_removing_a_detached_listener(make: Sandbox
     assert gone.count == 0 and window.event_listeners("x") == []
 
 
+async def test_timers_parked_while_paused_can_be_cleared_or_cancelled() -> None:
+    """Timers that come due while their app is hidden wait parked; clearing them still works."""
+    window = Window()
+    sandbox = ProxySandbox("app1", window)
+    cleared, cancelled, kept = Counter(), Counter(), Counter()
+    first = sandbox.proxy.set_interval(cleared, 1)
+    sandbox.proxy.set_timeout(kept, 1)
+    sandbox.pause()
+    await _shell_wait(window, 20)  # both came due while paused: parked
+    sandbox.proxy.clear_interval(first)
+    sandbox.resume()
+    await kept.reach(1)
+    assert cleared.count == 0 and not window.has_timer(first)
+    sandbox.proxy.set_timeout(cancelled, 1)
+    sandbox.pause()
+    await _shell_wait(window, 20)
+    window.cancel_timers()
+    sandbox.resume()
+    await _shell_wait(window, 20)
+    assert cancelled.count == 0 and sandbox.timer_count == 1  # its record goes on unmount
+    sandbox.inactive()
+    assert sandbox.timer_count == 0
+
+
 async def test_unmount_while_paused_frees_everything(make: SandboxFactory) -> None:
     window = Window()
     sandbox = make("app1", window)

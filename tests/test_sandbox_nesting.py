@@ -210,3 +210,17 @@ async def test_a_thousand_inner_cycles_leave_nothing_behind() -> None:
     assert last is not None and last() is None
     assert window.pending_timers == 0 and window.event_listeners("x") == [print]
     assert outer.listener_count == 1 and outer.proxy.keys() == []
+
+
+async def test_outer_unmount_while_hidden_leaves_the_inner_clock_running_again() -> None:
+    """Outer hidden, then unmounted and mounted: the inner app's new timers run."""
+    window, outer, inner = _nested()
+    outer.pause()
+    assert inner.paused
+    outer.inactive()
+    assert not inner.paused
+    outer.active()
+    fired = asyncio.Event()
+    handle = inner.proxy.set_timeout(fired.set, 0)
+    assert not window.timer_paused(handle)
+    await asyncio.wait_for(fired.wait(), WAIT)

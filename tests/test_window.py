@@ -275,39 +275,13 @@ async def test_cancel_timers() -> None:
     assert out == [] and w.pending_timers == 0
 
 
-async def test_paused_timer_keeps_its_handle_and_waits() -> None:
+async def test_shell_timers_are_never_paused() -> None:
     w = Window()
-    fired = asyncio.Event()
-    shell = asyncio.Event()
-    handle = w.set_timeout(fired.set, 5)
-    assert w.pause_timer(handle) is True
-    assert w.pause_timer(handle) is False, "already paused"
-    assert w.has_timer(handle) and w.timer_paused(handle) and w.pending_timers == 1
-    w.set_timeout(shell.set, 40)
-    await asyncio.wait_for(shell.wait(), 2)
-    assert not fired.is_set()
-    assert w.resume_timer(handle) is True and w.resume_timer(handle) is False
-    await asyncio.wait_for(fired.wait(), 2)
-    assert w.pending_timers == 0
-
-
-def test_pause_and_resume_of_unknown_handles() -> None:
-    w = Window()
-    assert w.pause_timer(99) is False and w.resume_timer(99) is False
+    handle = w.set_interval(lambda: None, 1000)
+    assert w.has_timer(handle) and w.timer_paused(handle) is False
     assert w.timer_paused(99) is False
-
-
-async def test_clear_and_cancel_reach_paused_timers() -> None:
-    w = Window()
-    out: list[int] = []
-    first = w.set_interval(out.append, 1, 1)
-    second = w.set_timeout(out.append, 1, 2)
-    w.pause_timer(first)
-    w.pause_timer(second)
-    w.clear_interval(first)
-    assert not w.has_timer(first) and w.resume_timer(first) is False
-    w.cancel_timers()
-    assert w.pending_timers == 0 and out == []
+    w.clear_interval(handle)
+    assert not w.has_timer(handle) and w.timer_paused(handle) is False
 
 
 async def test_close_cancels_timers_and_tasks_aclose_awaits_them() -> None:
