@@ -34,6 +34,7 @@ class SideEffects:
         "_cancelled",
         "_children",
         "_clock",
+        "_deferred",
         "_detached",
         "_held_by_outer",
         "_held_by_self",
@@ -56,6 +57,8 @@ class SideEffects:
         self._clock = TimerClock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled: set[asyncio.Task[Any]] = set()
+        #: tasks to cancel once the foreign task they await has ended (see ``cancel_tasks``)
+        self._deferred: set[asyncio.Task[Any]] = set()
         self._children: weakref.WeakSet[SideEffects] = weakref.WeakSet()
         self._booting = True
         self._held_by_self = False
@@ -190,7 +193,13 @@ class SideEffects:
     # -- tasks --------------------------------------------------------------------------------
 
     def cancel_tasks(self) -> None:
-        """Cancel the tasks its callbacks started (its nested apps' too); ``settle`` awaits."""
+        """Cancel the tasks its callbacks started (its nested apps' too); ``settle`` awaits.
+
+        asyncio cancels what a cancelled task awaits, so a task of the app waiting on a task
+        it did not start (the shell's reroute that is unmounting it, after ``await navigate``)
+        is cancelled only once that task has ended: ending the app must not end the shell's
+        work. ``Window.close()`` (the tab going away) cancels every task at once.
+        """
         self._cancel_own_tasks()
         for child in list(self._children):
             child.cancel_tasks()
@@ -199,16 +208,32 @@ class SideEffects:
         if not self._tasks:
             return
         current = current_task()
-        cancelled = self._cancelled
         for task in list(self._tasks):
-            if task is current or task in cancelled:
-                continue
-            task.cancel()
-            cancelled.add(task)
-            task.add_done_callback(cancelled.discard)
+            if task is not current and task not in self._cancelled and task not in self._deferred:
+                self._cancel(task)
+
+    def _cancel(self, task: asyncio.Task[Any]) -> None:
+        waiter = getattr(task, "_fut_waiter", None)  # what the task awaits (CPython's tasks)
+        if isinstance(waiter, asyncio.Task) and not waiter.done() and waiter not in self._tasks:
+            self._deferred.add(task)
+            waiter.add_done_callback(lambda _: self._cancel_deferred(task))
+            return
+        task.cancel()
+        self._cancelled.add(task)
+        task.add_done_callback(self._cancelled.discard)
+
+    def _cancel_deferred(self, task: asyncio.Task[Any]) -> None:
+        if task in self._deferred:
+            self._deferred.discard(task)
+            if not task.done():
+                self._cancel(task)
 
     async def settle(self) -> None:
-        """Wait until the tasks cancelled so far (this app's and its nested apps') have ended."""
+        """Wait until the tasks cancelled so far (this app's and its nested apps') have ended.
+
+        Tasks whose cancel waits for the end of a task they await are not waited for: that
+        task may be the very caller (a reroute awaiting its unmount step).
+        """
         tasks = list(self._cancelled)
         for child in list(self._children):
             tasks.extend(child._cancelled)

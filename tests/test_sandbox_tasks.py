@@ -212,3 +212,68 @@ def test_coroutine_callback_without_a_loop_is_closed_not_leaked() -> None:
     sandbox.proxy.add_event_listener("x", listener)
     window.dispatch_event(Event("x"))
     assert sandbox.task_count == 0 and made[0].cr_frame is None
+
+
+async def test_cancelling_an_app_never_cancels_the_shell_task_it_awaits() -> None:
+    """asyncio cancels what a task awaits: an app awaiting the shell's work (``await navigate``)
+    is cancelled only after that work ends, so unmounting the app cannot kill it."""
+    window = Window()
+    sandbox = ProxySandbox("app1", window)
+    release, waiting = asyncio.Event(), asyncio.Event()
+
+    async def shell_work() -> str:
+        await release.wait()
+        return "done"
+
+    shell_task = asyncio.create_task(shell_work())
+    log: list[str] = []
+
+    async def listener(event: Event) -> None:
+        waiting.set()
+        log.append(await shell_task)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            log.append("cancelled")
+            raise
+
+    sandbox.proxy.add_event_listener("go", listener)
+    window.dispatch_event(Event("go"))
+    await asyncio.wait_for(waiting.wait(), WAIT)
+    sandbox.inactive()
+    await asyncio.wait_for(sandbox.settle(), WAIT)  # does not wait for the deferred one
+    assert not shell_task.done() and log == []
+    release.set()
+    assert await asyncio.wait_for(shell_task, WAIT) == "done"
+    await asyncio.wait_for(sandbox.settle(), WAIT)
+    assert log == ["done", "cancelled"] and sandbox.task_count == 0
+
+
+async def test_the_shell_task_unmounting_an_app_that_awaits_it_can_settle() -> None:
+    """A reroute awaited by the app's listener unmounts that app and settles it: no deadlock,
+    and the reroute's result still reaches the listener."""
+    window = Window()
+    sandbox = ProxySandbox("app1", window)
+    waiting = asyncio.Event()
+    log: list[str] = []
+
+    async def reroute() -> str:
+        await waiting.wait()
+        sandbox.inactive()
+        await sandbox.settle()
+        return "rerouted"
+
+    reroute_task = asyncio.create_task(reroute())
+
+    async def on_click(event: Event) -> None:
+        waiting.set()
+        log.append(await reroute_task)
+
+    sandbox.proxy.add_event_listener("click", on_click)
+    window.dispatch_event(Event("click"))
+    assert await asyncio.wait_for(reroute_task, WAIT) == "rerouted"
+    for _ in range(100):
+        if sandbox.task_count == 0:
+            break
+        await asyncio.sleep(0)
+    assert log == ["rerouted"] and sandbox.task_count == 0
