@@ -41,6 +41,9 @@ class Sandbox:
     proxy: SandboxProxy
     #: whether this kind of sandbox may sit over another sandbox's proxy (nested apps)
     nestable = False
+    #: one app at a time writes the real window (legacy, snapshot): hiding it must put the
+    #: window back, or the next app would take the hidden one's globals for the window's own
+    singular = False
 
     def __init__(self, name: str, window: Window | SandboxProxy) -> None:
         self.name = name
@@ -68,6 +71,8 @@ class Sandbox:
         self.sandbox_running = True
         self.latest_set_prop: str | None = None
         self.closed = False
+        #: hidden by ``pause()`` (keep-alive), as opposed to held by an outer app's pause
+        self.hidden = False
         self._effects: SideEffects = SideEffects(self.root_window, parent_effects)
 
     def active(self) -> None:
@@ -84,7 +89,9 @@ class Sandbox:
         if not self.sandbox_running:
             return
         self._effects.free()
-        self._suspend()
+        if not (self.hidden and self.singular):  # a hidden singular app's window is back already
+            self._suspend()
+        self.hidden = False
         self.sandbox_running = False
 
     def close(self) -> None:
@@ -117,24 +124,40 @@ class Sandbox:
         """Hide the app (keep-alive): its timers stop, its window listeners come off.
 
         Each timeout and interval keeps the delay it had left and nothing of it fires until
-        ``resume()``; timers the app starts meanwhile wait too. Its globals, its tasks and its
-        DOM are untouched. Pausing an outer app pauses the apps nested in it.
+        ``resume()``; timers the app starts meanwhile wait too. Its tasks keep running. A
+        ProxySandbox keeps its overlay as it is; the singular sandboxes (legacy, snapshot) put
+        the window back as ``inactive()`` does and refuse writes until shown, since another app
+        may mount meanwhile. Pausing an outer app pauses the apps nested in it.
         """
         self._check_open("pause")
         if not self.sandbox_running:
             raise RuntimeError(f"cannot pause sandbox of {self.name!r}: it is not active")
+        if self.hidden:
+            return
+        self.hidden = True
         self._effects.pause()
+        if self.singular:
+            self._suspend()
 
     def resume(self) -> None:
         """Show the app again: timers run on with their remaining delays, listeners are re-added
         in the order the app added them (after any the shell added meanwhile)."""
         self._check_open("resume")
+        if not self.hidden:
+            return
+        self.hidden = False
+        if self.singular:
+            self._resume()
         self._effects.resume()
 
     @property
     def paused(self) -> bool:
         """Whether the app's timers and listeners are held, by ``pause()`` or its outer app's."""
         return self._effects.paused
+
+    def _writes_open(self) -> bool:
+        """Whether the app may change the window's globals now."""
+        return self.sandbox_running and not (self.hidden and self.singular)
 
     def _effects_open(self) -> bool:
         """Whether the app may add listeners and timers: it and every app around it are running."""

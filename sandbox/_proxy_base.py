@@ -190,7 +190,7 @@ class PassThroughProxy(SandboxProxy):
 
     def _set(self, name: str, value: Any) -> None:
         sandbox = self._sandbox
-        if not sandbox.sandbox_running:
+        if not sandbox._writes_open():
             sandbox._refuse(f"Set window.{name}")
             return
         sandbox._write(name, value)
@@ -199,7 +199,7 @@ class PassThroughProxy(SandboxProxy):
         sandbox = self._sandbox
         if name not in self._globals:
             return False
-        if not sandbox.sandbox_running:
+        if not sandbox._writes_open():
             sandbox._refuse(f"Delete window.{name}")
             return True
         sandbox._remove(name)

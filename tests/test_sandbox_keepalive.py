@@ -22,6 +22,7 @@ from sandbox import (
     LegacySandbox,
     ProxySandbox,
     Sandbox,
+    SandboxWarning,
     SnapshotSandbox,
     Window,
 )
@@ -238,6 +239,37 @@ def test_globals_untouched_by_pause() -> None:
     assert "kept" not in window
     sandbox.resume()
     assert sandbox.own_keys == ["kept", "later"]
+
+
+@pytest.mark.parametrize("singular", [LegacySandbox, SnapshotSandbox], ids=lambda f: f.__name__)
+def test_singular_sandboxes_give_the_window_back_while_hidden(singular: SandboxFactory) -> None:
+    """Legacy and snapshot apps write the real window: hidden, they must not leave their
+    globals to the app mounted next, nor write any until shown again."""
+    window = Window()
+    window.shared = "shell"
+    hidden = singular("hidden", window)
+    hidden.active()
+    hidden.proxy.shared = "hidden's"
+    hidden.proxy.own = 1
+    hidden.pause()
+    assert window.shared == "shell" and "own" not in window
+    with pytest.warns(SandboxWarning, match="Set window.late"):
+        hidden.proxy.late = 2
+    assert "late" not in window
+    shown = singular("shown", window)
+    shown.active()
+    shown.proxy.shared = "shown's"
+    shown.inactive()
+    assert window.keys() == ["shared"] and window.shared == "shell"
+    hidden.resume()
+    assert (window.shared, window.own) == ("hidden's", 1)
+    hidden.pause()
+    hidden.inactive()  # unmounted while hidden: the window is not put back twice
+    assert window.items() == [("shared", "shell")]
+    hidden.active()
+    assert (window.shared, window.own) == ("hidden's", 1)
+    hidden.inactive()
+    assert window.items() == [("shared", "shell")]
 
 
 # -- exact figures on a loop whose clock jumps (no waiting, no timing windows) ----------------
