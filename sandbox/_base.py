@@ -46,6 +46,8 @@ class Sandbox:
     singular = False
 
     def __init__(self, name: str, window: Window | SandboxProxy) -> None:
+        """``window`` is the tab's ``Window``, or (``nestable`` kinds) the proxy of the app
+        this one is nested in; ``root_window`` is then the tab's, ``outer`` that app's sandbox."""
         self.name = name
         self.window: Window | SandboxProxy = window
         self.outer: Sandbox | None = None
