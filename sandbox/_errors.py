@@ -8,13 +8,21 @@ class SandboxError(Exception):
 
 
 class ScriptError(SandboxError):
-    """A script of an app failed to compile or raised; the original is ``__cause__``."""
+    """A script of an app failed to compile or raised; the original is ``__cause__``.
+
+    ``script`` names the script as the page does: its ``src`` URL, or ``inline script #n``
+    (counted from one, in document order).
+    """
 
     def __init__(self, app_name: str, script: str, reason: str) -> None:
         self.app_name = app_name
         self.script = script
         self.reason = reason
         super().__init__(f"application '{app_name}': error in script {script}: {reason}")
+
+    def __reduce__(self) -> tuple[type[ScriptError], tuple[str, str, str]]:
+        """Rebuilt from its fields (it may cross a process pool): ``args`` is only the message."""
+        return type(self), (self.app_name, self.script, self.reason)
 
 
 class LifecyclesNotFoundError(SandboxError):
@@ -23,3 +31,6 @@ class LifecyclesNotFoundError(SandboxError):
     def __init__(self, app_name: str) -> None:
         self.app_name = app_name
         super().__init__(f"[qiankun] You need to export lifecycle functions in {app_name} entry")
+
+    def __reduce__(self) -> tuple[type[LifecyclesNotFoundError], tuple[str]]:
+        return type(self), (self.app_name,)

@@ -12,6 +12,9 @@ logger = logging.getLogger("sandbox")
 
 Listener = Callable[["Event"], Any]
 
+#: Runs one callback for its owner: ``runner(callback, args, what)`` (see ``invoke``).
+Runner = Callable[[Callable[..., Any], tuple[Any, ...], str], None]
+
 
 class Event:
     """A DOM-like event; extra keyword arguments become attributes (``state=...``)."""
@@ -55,31 +58,32 @@ class Event:
 
 def invoke(
     callback: Callable[..., Any], args: tuple[Any, ...], what: str, tasks: set[asyncio.Task[Any]]
-) -> None:
+) -> asyncio.Task[None] | None:
     """Call ``callback(*args)`` as a browser would: errors are reported, never propagated.
 
     A coroutine result is scheduled as a task on the running loop (kept in ``tasks`` so it is
-    not garbage-collected mid-flight).
+    not garbage-collected mid-flight, and so its owner can cancel it); that task is returned.
     """
     try:
         result = callback(*args)
     except Exception:
         logger.exception("uncaught error in %s %r", what, callback)
-        return
+        return None
     if inspect.isawaitable(result):
-        _schedule(result, what, callback, tasks)
+        return _schedule(result, what, callback, tasks)
+    return None
 
 
 def _schedule(
     awaitable: Any, what: str, callback: Callable[..., Any], tasks: set[asyncio.Task[Any]]
-) -> None:
+) -> asyncio.Task[None] | None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         if inspect.iscoroutine(awaitable):
             awaitable.close()
         logger.error("async %s %r needs a running asyncio loop; it was not run", what, callback)
-        return
+        return None
 
     async def _run() -> None:
         try:
@@ -90,3 +94,4 @@ def _schedule(
     task = loop.create_task(_run())
     tasks.add(task)
     task.add_done_callback(tasks.discard)
+    return task

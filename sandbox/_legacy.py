@@ -17,6 +17,7 @@ class LegacySandbox(Sandbox):
     """
 
     type = SandboxType.LEGACY_PROXY
+    singular = True
 
     def __init__(self, name: str, window: Window) -> None:
         super().__init__(name, window)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from ._effects import SideEffects
@@ -18,13 +18,14 @@ class SandboxProxy:
 
     ``window``/``self``/``global_this`` give the proxy itself, ``document``/``location``/``history``
     the real window's. Listeners and timers go to the real window but are recorded so the
-    sandbox frees them on ``inactive()``. Subclasses decide where writes and deletes land.
+    sandbox frees them on ``inactive()`` and pauses them on ``pause()``. Subclasses decide where
+    writes and deletes land. For a nested sandbox the "real window" is its outer app's proxy.
     """
 
     __slots__ = ("_effects", "_globals", "_sandbox", "_window")
 
-    _window: Window
-    _globals: dict[str, Any]
+    _window: Window | SandboxProxy
+    _globals: MutableMapping[str, Any]
     _sandbox: Sandbox
     _effects: SideEffects
 
@@ -32,7 +33,7 @@ class SandboxProxy:
         init = object.__setattr__
         init(self, "_sandbox", sandbox)
         init(self, "_window", sandbox.window)
-        init(self, "_globals", sandbox.window._globals)
+        init(self, "_globals", sandbox._globals)
         init(self, "_effects", sandbox._effects)
 
     # -- browser surface --------------------------------------------------------------------
@@ -139,12 +140,13 @@ class SandboxProxy:
     # -- events and timers (recorded) -------------------------------------------------------
 
     def add_event_listener(self, type: str, listener: Listener, *, once: bool = False) -> None:
-        if not self._sandbox.sandbox_running:
+        if not self._sandbox._effects_open():
             self._sandbox._refuse(f"Add a {type!r} listener")
             return
         self._effects.add_event_listener(type, listener, once=once)
 
     def remove_event_listener(self, type: str, listener: Listener) -> None:
+        """Remove a listener the app added (compared with ``==``: bound methods match)."""
         self._effects.remove_event_listener(type, listener)
 
     def dispatch_event(self, event: Event) -> bool:
@@ -155,14 +157,14 @@ class SandboxProxy:
 
     def set_timeout(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """As ``Window.set_timeout``; ``0`` (no timer) while the sandbox is inactive."""
-        if not self._sandbox.sandbox_running:
+        if not self._sandbox._effects_open():
             self._sandbox._refuse("Call set_timeout")
             return 0
         return self._effects.set_timeout(callback, delay, args)
 
     def set_interval(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """As ``Window.set_interval``; ``0`` (no timer) while the sandbox is inactive."""
-        if not self._sandbox.sandbox_running:
+        if not self._sandbox._effects_open():
             self._sandbox._refuse("Call set_interval")
             return 0
         return self._effects.set_interval(callback, delay, args)
@@ -188,7 +190,7 @@ class PassThroughProxy(SandboxProxy):
 
     def _set(self, name: str, value: Any) -> None:
         sandbox = self._sandbox
-        if not sandbox.sandbox_running:
+        if not sandbox._writes_open():
             sandbox._refuse(f"Set window.{name}")
             return
         sandbox._write(name, value)
@@ -197,7 +199,7 @@ class PassThroughProxy(SandboxProxy):
         sandbox = self._sandbox
         if name not in self._globals:
             return False
-        if not sandbox.sandbox_running:
+        if not sandbox._writes_open():
             sandbox._refuse(f"Delete window.{name}")
             return True
         sandbox._remove(name)

@@ -17,6 +17,7 @@ class SnapshotSandbox(Sandbox):
     """
 
     type = SandboxType.SNAPSHOT
+    singular = True
 
     def __init__(self, name: str, window: Window) -> None:
         super().__init__(name, window)

@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ._events import Event, Listener, invoke
+from ._events import Event, Listener, Runner, invoke
+from ._timers import Timer, TimerClock
 
 _MISSING: Any = object()
 
@@ -37,9 +38,9 @@ class Window:
     )
 
     _globals: dict[str, Any]
-    _listeners: dict[str, dict[Listener, bool]]
+    _listeners: dict[str, dict[Listener, tuple[bool, Runner | None]]]
     _interceptors: dict[str, Listener]
-    _timers: dict[int, asyncio.TimerHandle]
+    _timers: dict[int, Timer]
     _tasks: set[asyncio.Task[Any]]
     _next_handle: int
     _document: Any
@@ -173,16 +174,21 @@ class Window:
 
     # -- events -------------------------------------------------------------------------------
 
-    def add_event_listener(self, type: str, listener: Listener, *, once: bool = False) -> None:
-        """Add ``listener`` for ``type``; adding the same listener twice keeps the first.
+    def add_event_listener(
+        self, type: str, listener: Listener, *, once: bool = False, runner: Runner | None = None
+    ) -> None:
+        """Add ``listener`` for ``type``; adding the same (``==``) listener twice keeps the first.
 
-        With ``once=True`` it is removed just before its first call.
+        With ``once=True`` it is removed just before its first call. ``runner`` calls it instead
+        of the window (a sandbox passes one so the tasks its app's listeners start are its own).
         """
         if not callable(listener):
             raise TypeError(f"listener for {type!r} must be callable, got {listener!r}")
-        self._listeners.setdefault(type, {}).setdefault(listener, once)
+        self._listeners.setdefault(type, {}).setdefault(listener, (once, runner))
 
     def remove_event_listener(self, type: str, listener: Listener) -> None:
+        """Remove ``listener`` (compared with ``==``, so a fresh bound method of the same object
+        and function removes the one added)."""
         listeners = self._listeners.get(type)
         if listeners is not None:
             listeners.pop(listener, None)
@@ -232,12 +238,15 @@ class Window:
         if not listeners:
             return
         what = f"{event.type!r} listener"
-        for listener, once in list(listeners.items()):
+        for listener, (once, runner) in list(listeners.items()):
             if listener not in listeners:
                 continue
             if once:
                 self.remove_event_listener(event.type, listener)
-            invoke(listener, (event,), what, self._tasks)
+            if runner is None:
+                invoke(listener, (event,), what, self._tasks)
+            else:
+                runner(listener, (event,), what)
             if event.propagation_stopped:
                 break
 
@@ -245,33 +254,47 @@ class Window:
 
     def set_timeout(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """Call ``callback(*args)`` once after ``delay`` ms on the running asyncio loop."""
-        loop = _running_loop("set_timeout")
-        handle = self._new_handle()
-
-        def _fire() -> None:
-            self._timers.pop(handle, None)
-            invoke(callback, args, "timeout callback", self._tasks)
-
-        self._timers[handle] = loop.call_later(_seconds(delay), _fire)
-        return handle
+        return self._start_timer(callback, delay, args, repeat=False, clock=None)
 
     def set_interval(self, callback: Callable[..., Any], delay: float = 0, *args: Any) -> int:
         """Call ``callback(*args)`` every ``delay`` ms on the running asyncio loop until cleared."""
-        loop = _running_loop("set_interval")
+        return self._start_timer(callback, delay, args, repeat=True, clock=None)
+
+    def _start_timer(
+        self,
+        callback: Callable[..., Any],
+        delay: float,
+        args: tuple[Any, ...],
+        *,
+        repeat: bool,
+        clock: TimerClock | None,
+    ) -> int:
+        """A timeout or interval; a sandbox passes its app's ``clock``, which stops while hidden."""
+        loop = _running_loop("set_interval" if repeat else "set_timeout")
         handle = self._new_handle()
         seconds = _seconds(delay)
+        timers = self._timers
+        tasks = self._tasks
+        if repeat:
 
-        def _fire() -> None:
-            if handle not in self._timers:
-                return
-            self._timers[handle] = loop.call_later(seconds, _fire)
-            invoke(callback, args, "interval callback", self._tasks)
+            def _fire() -> None:
+                timer = timers.get(handle)
+                if timer is None:
+                    return
+                timer.again(seconds)
+                invoke(callback, args, "interval callback", tasks)
 
-        self._timers[handle] = loop.call_later(seconds, _fire)
+        else:
+
+            def _fire() -> None:
+                timers.pop(handle, None)
+                invoke(callback, args, "timeout callback", tasks)
+
+        timers[handle] = Timer(loop, _fire, seconds, clock)
         return handle
 
     def clear_timeout(self, handle: int | None) -> None:
-        """Cancel a pending timeout or interval (one pool of handles, as in browsers)."""
+        """Cancel a pending or paused timeout or interval (one pool of handles, as in browsers)."""
         timer = self._timers.pop(handle, None) if handle is not None else None
         if timer is not None:
             timer.cancel()
@@ -279,8 +302,13 @@ class Window:
     clear_interval = clear_timeout
 
     def has_timer(self, handle: int) -> bool:
-        """Whether a timeout or interval with ``handle`` is still pending."""
+        """Whether a timeout or interval with ``handle`` is still pending (paused ones count)."""
         return handle in self._timers
+
+    def timer_paused(self, handle: int) -> bool:
+        """Whether a pending timer stands still because its app is hidden (keep-alive)."""
+        timer = self._timers.get(handle)
+        return timer is not None and timer.paused
 
     @property
     def pending_timers(self) -> int:
@@ -293,10 +321,46 @@ class Window:
         for timer in timers:
             timer.cancel()
 
+    # -- tasks --------------------------------------------------------------------------------
+
+    @property
+    def pending_tasks(self) -> int:
+        """Tasks started by async callbacks (the window's own and every sandbox's) still running."""
+        return len(self._tasks)
+
+    def close(self) -> None:
+        """The tab goes away: cancel every timer and every task an async callback started."""
+        self.cancel_timers()
+        current = current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+
+    async def aclose(self) -> None:
+        """``close()``, then wait until the cancelled tasks have finished."""
+        tasks = list(self._tasks)
+        self.close()
+        await finish(tasks)
+
     def _new_handle(self) -> int:
         handle: int = self._next_handle + 1
         object.__setattr__(self, "_next_handle", handle)
         return handle
+
+
+def current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+async def finish(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Wait for (cancelled) tasks to end, never for the caller's own; their outcome is theirs."""
+    current = current_task()
+    pending = [task for task in tasks if not task.done() and task is not current]
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _running_loop(what: str) -> asyncio.AbstractEventLoop:

@@ -276,3 +276,47 @@ def test_inline_scripts_indented_like_the_html_around_them_run() -> None:
     source = "\n        x = 1\n\n        def mount(props):\n            return x\n    "
     exports = run_scripts([source], sandbox.proxy, app_name="indented")
     assert exports["mount"](None) == 1
+
+
+def test_script_error_is_exported_and_names_app_and_script(sandbox: ProxySandbox) -> None:
+    import pickle
+
+    import sandbox as sandbox_package
+
+    assert "ScriptError" in sandbox_package.__all__
+    assert issubclass(sandbox_package.ScriptError, sandbox_package.SandboxError)
+    scripts = [
+        Script(None, "ok = 1"),
+        Script("http://127.0.0.1:8000/app.py", "raise KeyError('k')"),
+    ]
+    with pytest.raises(sandbox_package.ScriptError) as caught:
+        run_scripts(scripts, sandbox.proxy, app_name="shop")
+    error = caught.value
+    assert (error.app_name, error.script) == ("shop", "http://127.0.0.1:8000/app.py")
+    assert str(error) == (
+        "application 'shop': error in script http://127.0.0.1:8000/app.py: KeyError: 'k'"
+    )
+    clone = pickle.loads(pickle.dumps(error))
+    assert (clone.app_name, clone.script, clone.reason, str(clone)) == (
+        "shop",
+        "http://127.0.0.1:8000/app.py",
+        "KeyError: 'k'",
+        str(error),
+    )
+
+
+def test_inline_script_number_counts_inline_and_src_scripts_alike(sandbox: ProxySandbox) -> None:
+    """``#n`` is the script's place among all the app's scripts, as the page lists them."""
+    scripts = [Script("http://h/a.py", "a = 1"), Script(None, "b = 1"), Script(None, "1/0")]
+    with pytest.raises(ScriptError, match=r"'app1': error in script inline script #3") as caught:
+        run_scripts(scripts, sandbox.proxy, app_name="app1")
+    assert caught.value.script == "inline script #3"
+
+
+def test_lifecycles_not_found_error_survives_pickling() -> None:
+    import pickle
+
+    from sandbox import LifecyclesNotFoundError
+
+    error = pickle.loads(pickle.dumps(LifecyclesNotFoundError("shop")))
+    assert error.app_name == "shop" and "shop entry" in str(error)

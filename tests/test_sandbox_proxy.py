@@ -227,3 +227,45 @@ def test_warning_also_logged(window: Window, caplog: pytest.LogCaptureFixture) -
     with caplog.at_level(logging.WARNING, logger="sandbox"), pytest.warns(SandboxWarning):
         sandbox.proxy["y"] = 1
     assert "Set window.y" in caplog.text
+
+
+def test_insulated_names_never_come_from_the_window() -> None:
+    """Garfish's ``insulationVariable``: the app sees only its own value of those names."""
+    window = Window()
+    window.onerror = "shell handler"
+    window.shared = "shell"
+    sandbox = ProxySandbox("app1", window, insulated=["onerror"])
+    proxy = sandbox.proxy
+    assert "onerror" not in proxy and proxy.get("onerror") is None
+    with pytest.raises(AttributeError, match="no global 'onerror'"):
+        _ = proxy.onerror
+    with pytest.raises(KeyError):
+        _ = proxy["onerror"]
+    assert proxy.keys() == ["shared"] and proxy.shared == "shell"
+    with pytest.raises(AttributeError):
+        del proxy.onerror  # the window's is not the app's to delete
+    proxy.onerror = "app handler"
+    assert (proxy.onerror, proxy["onerror"], window.onerror) == (
+        "app handler",
+        "app handler",
+        "shell handler",
+    )
+    assert proxy.keys() == ["shared", "onerror"] and sandbox.latest_set_prop == "onerror"
+    del proxy["onerror"]
+    assert "onerror" not in proxy and window.onerror == "shell handler"
+    assert proxy["document"] is None and "window" in proxy
+
+
+def test_insulated_and_whitelisted_at_once_is_an_error() -> None:
+    with pytest.raises(ValueError, match="'app1': System cannot be both"):
+        ProxySandbox("app1", Window(), insulated=["System"])
+    with pytest.raises(TypeError, match="not a str"):
+        ProxySandbox("app1", Window(), insulated="onerror")
+
+
+def test_insulated_write_while_inactive_is_refused() -> None:
+    sandbox = ProxySandbox("app1", Window(), insulated=["onerror"])
+    sandbox.inactive()
+    with pytest.warns(SandboxWarning):
+        sandbox.proxy.onerror = 1
+    assert sandbox.own_keys == []

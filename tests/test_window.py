@@ -273,3 +273,47 @@ async def test_cancel_timers() -> None:
     w.cancel_timers()
     await asyncio.sleep(0.02)
     assert out == [] and w.pending_timers == 0
+
+
+async def test_shell_timers_are_never_paused() -> None:
+    w = Window()
+    handle = w.set_interval(lambda: None, 1000)
+    assert w.has_timer(handle) and w.timer_paused(handle) is False
+    assert w.timer_paused(99) is False
+    w.clear_interval(handle)
+    assert not w.has_timer(handle) and w.timer_paused(handle) is False
+
+
+async def test_close_cancels_timers_and_tasks_aclose_awaits_them() -> None:
+    w = Window()
+    started = asyncio.Event()
+    ended: list[str] = []
+
+    async def listener(e: Event) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            ended.append("ended")
+
+    w.add_event_listener("x", listener)
+    w.set_interval(lambda: None, 1000)
+    w.dispatch_event(Event("x"))
+    await asyncio.wait_for(started.wait(), 2)
+    assert w.pending_tasks == 1
+    await asyncio.wait_for(w.aclose(), 2)
+    assert ended == ["ended"] and w.pending_tasks == 0 and w.pending_timers == 0
+
+
+def test_runner_calls_the_listener_for_its_owner() -> None:
+    w = Window()
+    ran: list[tuple[str, str]] = []
+
+    def runner(callback: Any, args: tuple[Any, ...], what: str) -> None:
+        ran.append((what, args[0].type))
+        callback(*args)
+
+    seen: list[str] = []
+    w.add_event_listener("x", lambda e: seen.append(e.type), runner=runner)
+    w.dispatch_event(Event("x"))
+    assert ran == [("'x' listener", "x")] and seen == ["x"]
