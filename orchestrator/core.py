@@ -178,7 +178,7 @@ class Tab:
         for layer in reversed(self._layers):
             await layer.aclose()
         await self.events.aclose()
-        self.window.cancel_timers()
+        await self.window.aclose()  # timers, and the tasks apps' callbacks started
         if self._owns_loader and self._loader is not None:
             await self._loader.aclose()
 
@@ -292,7 +292,9 @@ class Tab:
         self._rerouter.url_reroute_only = url_reroute_only
         self._rerouter.started = True
         self._cancel_start_warning()
-        return await self._rerouter.reroute()
+        # shielded: a caller that is cancelled (a request timeout, an app task ending on its
+        # unmount) stops waiting; it must not cancel the reroute every other caller shares
+        return await asyncio.shield(self._rerouter.reroute())
 
     async def trigger_app_change(self) -> list[str]:
         """Reroute for the current URL; the mounted names once it (and any queued) finished.
@@ -302,7 +304,7 @@ class Tab:
         follow_up = self._rerouter.reroute()
         if self._rerouter.inside_reroute():
             return self.get_mounted_apps()
-        return await follow_up
+        return await asyncio.shield(follow_up)
 
     async def navigate(self, url: str, *, replace: bool = False) -> list[str]:
         """Like ``navigateToUrl``: a fragment-only change sets the hash, others push a state.
@@ -329,7 +331,9 @@ class Tab:
         value = await result
         if isinstance(value, list):
             return value
-        return await self._rerouter.reroute()
+        # shielded: a caller that is cancelled (a request timeout, an app task ending on its
+        # unmount) stops waiting; it must not cancel the reroute every other caller shares
+        return await asyncio.shield(self._rerouter.reroute())
 
     # -- unload -----------------------------------------------------------------------------
 

@@ -136,7 +136,8 @@ class NavigationResult:
         self._start()
         value: Any = None
         for future in self._pending:
-            value = await future
+            # shielded: a cancelled waiter leaves the shared work (a reroute) running
+            value = await asyncio.shield(future)
         return value
 
     def __del__(self) -> None:

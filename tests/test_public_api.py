@@ -157,6 +157,7 @@ SURFACES = {
         "CodeCache", "DEFAULT_GLOBAL_WHITELIST", "Event", "LegacySandbox",
         "LifecyclesNotFoundError", "ProxySandbox", "Sandbox", "SandboxError", "SandboxProxy",
         "SandboxType", "SandboxWarning", "ScriptError", "ScriptLike", "SnapshotSandbox", "Window",
+        "WindowLike",
         "find_lifecycles", "is_valid_lifecycles", "run_scripts", "sandbox_of",
     },
     "css_scoper": {

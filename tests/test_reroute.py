@@ -476,3 +476,26 @@ async def test_callers_queued_behind_a_failed_reroute_are_still_served(
         with pytest.raises(RuntimeError, match="engine bug"):
             await first
         assert await asyncio.wait_for(second, 1) == ["b"]
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_reroute_it_waits_for() -> None:
+    """An app task awaiting ``navigate`` is cancelled when its app unmounts (the sandbox ends
+    its tasks); the reroute it started is shared, and must still mount the next app."""
+    rec = Recorder()
+    gate = Gate()
+    async with Orchestrator(url="http://localhost/a") as orch:
+        orch.register_application("a", rec.lifecycles("a"), "/a")
+        orch.register_application("b", rec.lifecycles("b", gates={"mount": gate}), "/b")
+        await orch.start()
+        waiting = asyncio.ensure_future(orch.navigate("/b"))
+        await gate.entered.wait()  # the reroute to /b is mounting b
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        gate.open()
+        assert await orch.trigger_app_change() == ["b"]
+        assert rec.calls("b") == ["bootstrap", "mount"]
+        waiting = asyncio.ensure_future(orch.trigger_app_change())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        assert await orch.navigate("/a") == ["a"]
