@@ -14,13 +14,14 @@ import copy
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from blinker import Signal
 
 from ._tasks import TaskSet
 
-__all__ = ["GlobalState", "GlobalStateActions", "StateCallback"]
+__all__ = ["GlobalState", "GlobalStateActions", "HeldListener", "StateCallback"]
 
 logger = logging.getLogger("orchestrator.global_state")
 
@@ -85,6 +86,14 @@ class _Slot:
 MAX_NESTED_UPDATES = 1000
 
 
+@dataclass(frozen=True)
+class HeldListener:
+    """An app's global-state listener taken off while it is hidden, with the state it saw."""
+
+    callback: StateCallback
+    seen: dict[str, Any]
+
+
 class GlobalState:
     """The store behind ``init_global_state``: one per orchestrator, shared by shell and apps."""
 
@@ -123,6 +132,22 @@ class GlobalState:
         if not isinstance(app_id, str) or not app_id:
             raise ValueError(f"actions_for needs a non-empty app id, got {app_id!r}")
         return GlobalStateActions(self, app_id, is_master=False)
+
+    def hold_listener(self, state_id: str) -> HeldListener | None:
+        """Take an app's listener off while it is hidden (keep-alive), remembering the state it
+        last saw; ``release_listener`` puts it back. ``None`` when it had none."""
+        slot = self._slots.get(state_id)
+        if slot is None:
+            return None
+        self._unlisten(state_id)
+        return HeldListener(slot.callback, copy.deepcopy(self._state))
+
+    def release_listener(self, state_id: str, held: HeldListener) -> None:
+        """Put a held listener back; if the state changed meanwhile it hears of it once, with
+        the state it last saw as ``prev`` (micro-app rebuilds its data listeners so)."""
+        self._listen(state_id, held.callback)
+        if held.seen != self._state:
+            self._slots[state_id].deliver(self, state=self._state, prev=held.seen)
 
     def listener_ids(self) -> list[str]:
         """Ids that have a listener, in delivery order."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ._effects import SideEffects
+from ._events import Event
 from ._proxy_base import SandboxProxy
 from ._window import BROWSER_NAMES, Window
 
@@ -151,6 +152,11 @@ class Sandbox:
         if self.singular:
             self._resume()
         self._effects.resume()
+
+    def dispatch_to_app(self, event: Event) -> None:
+        """Deliver ``event`` to this app's own window listeners only (not other apps', not the
+        shell's): micro-app's ``appstate-change``, or a ``popstate`` telling a shown app its URL."""
+        self._effects.dispatch_to_app(event)
 
     @property
     def paused(self) -> bool:

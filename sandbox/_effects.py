@@ -98,6 +98,18 @@ class SideEffects:
         self._boot_listeners.pop(key, None)
         self._detached.pop(key, None)
 
+    def dispatch_to_app(self, event: Any) -> None:
+        """Run only this app's listeners of ``event.type`` (attached or held by a pause), in
+        the order it added them: events meant for one app (its keep-alive state, its URL)."""
+        if event.target is None:
+            event.target = self._window
+        for (type, listener), once in list(self._listeners.items()):
+            if type != event.type:
+                continue
+            if once:
+                self.remove_event_listener(type, listener)
+            self.run(listener, (event,), f"{type!r} listener")
+
     def end_bootstrap(self) -> None:
         """The app mounted for the first time: listeners added from now on are not rebuilt."""
         self._booting = False

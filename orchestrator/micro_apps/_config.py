@@ -33,6 +33,8 @@ class MicroAppRegistration(TypedDict, total=False):
     props: Mapping[str, Any]
     loader: Callable[[bool], Any]
     """qiankun's ``loader(loading)``: told when the app starts and stops loading."""
+    keep_alive: bool
+    """Leaving the route hides the app (DOM kept, timers paused) instead of unmounting it."""
 
 
 class SandboxOptions(TypedDict, total=False):
@@ -76,7 +78,9 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
     "script_mode": "passthrough",
 }
 _SANDBOX_KEYS = frozenset({"strict_style_isolation", "experimental_style_isolation", "loose"})
-_APP_KEYS = frozenset({"name", "entry", "container", "active_rule", "props", "loader"})
+_APP_KEYS = frozenset(
+    {"name", "entry", "container", "active_rule", "props", "loader", "keep_alive"}
+)
 START_OPTIONS = frozenset(DEFAULT_CONFIGURATION)
 """The ``start`` options the qiankun layer takes from the tab."""
 
@@ -91,6 +95,7 @@ class MicroAppConfig:
     active_rule: Any = None
     props: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     loader: Callable[[bool], Any] | None = None
+    keep_alive: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """What hooks receive as ``app`` (qiankun passes the app's registration object)."""
@@ -150,6 +155,9 @@ def check_app(app: Any, *, routed: bool) -> MicroAppConfig:
     loader = app.get("loader")
     if loader is not None and not callable(loader):
         raise TypeError(f"{label}: 'loader' must be callable")
+    keep_alive = app.get("keep_alive", False)
+    if not isinstance(keep_alive, bool):
+        raise TypeError(f"{label}: 'keep_alive' must be a bool, got {type(keep_alive).__name__}")
     return MicroAppConfig(
         name=name,
         entry=entry,
@@ -157,4 +165,5 @@ def check_app(app: Any, *, routed: bool) -> MicroAppConfig:
         active_rule=app.get("active_rule"),
         props=props,
         loader=loader,
+        keep_alive=keep_alive,
     )

@@ -27,6 +27,7 @@ from ._config import (
     check_configuration,
 )
 from ._hooks import Hooks, check_hooks
+from ._keep_alive import HiddenApps
 from ._loaded_app import AppHost, LoadedApp
 from ._micro_app import MicroApp
 from ._prefetch import prefetch_entry, split_strategy
@@ -73,6 +74,7 @@ class MicroApps:
         self._fetch_loaders: dict[int, EntryLoader] = {}
         self._uncaught: dict[Callable[..., Any], Callable[[Exception], None]] = {}
         self._singular = SingularMode()
+        self.hidden_apps = HiddenApps(self._evict)
         self._host = AppHost(
             window=tab.window,
             document=tab.document,
@@ -80,6 +82,9 @@ class MicroApps:
             singular=self._singular,
             show_loading=self.show_loading,
             forget=self._forget,
+            location=tab.location,
+            signal=self._signal,
+            hidden_apps=self.hidden_apps,
         )
 
     # -- the Layer interface ----------------------------------------------------------------
@@ -145,6 +150,16 @@ class MicroApps:
         return LoadedApp(
             self._host, config, instance_id, configuration, hooks, self.loader_for(configuration)
         )
+
+    async def _signal(self, name: str, **detail: Any) -> None:
+        await self._tab.events.send(name, self._tab, **detail)
+
+    @staticmethod
+    async def _evict(loaded: LoadedApp) -> None:
+        try:
+            await loaded.evict()
+        except Exception:
+            logger.exception("unmounting the hidden app %r failed", loaded.config.name)
 
     # -- instances --------------------------------------------------------------------------
 

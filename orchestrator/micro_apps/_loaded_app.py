@@ -12,7 +12,15 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sandbox import LegacySandbox, ProxySandbox, Sandbox, Window, find_lifecycles, run_scripts
+from sandbox import (
+    Event,
+    LegacySandbox,
+    ProxySandbox,
+    Sandbox,
+    Window,
+    find_lifecycles,
+    run_scripts,
+)
 
 from .._tasks import call_in_order
 from ..errors import ContainerNotFoundError, EntryLoadError, UntrustedOriginError
@@ -20,6 +28,7 @@ from ..html_entry import import_entry
 from ..lifecycle import Lifecycle, as_lifecycle
 from ._config import MicroAppConfig
 from ._hooks import ADDONS, MISSING, PUBLIC_PATH, Hooks
+from ._keep_alive import AFTER_HIDDEN, AFTER_SHOW, BEFORE_SHOW, HiddenApps, app_state_event
 from ._singular import SingularMode
 from ._wrapper import WrapperOptions, build_wrapper, fresh_copy
 
@@ -27,8 +36,9 @@ if TYPE_CHECKING:
     from lxml import etree
 
     from ..dom import Document
-    from ..global_state import GlobalState
+    from ..global_state import GlobalState, HeldListener
     from ..html_entry import AssetKind, EntryLoader, ImportedEntry, Script
+    from ..navigation import Location
 
 __all__ = ["AppHost", "LoadedApp"]
 _APP_LIFECYCLES = ("bootstrap", "mount", "unmount", "update", "unload")
@@ -44,6 +54,10 @@ class AppHost:
     singular: SingularMode
     show_loading: Callable[[MicroAppConfig, bool], Awaitable[None]]
     forget: Callable[[LoadedApp], None]
+    location: Location
+    signal: Callable[..., Awaitable[None]]
+    """``await signal(name, app=..., url=...)``: a tab signal for the shell (keep-alive)."""
+    hidden_apps: HiddenApps
 
 
 class LoadedApp:
@@ -78,6 +92,10 @@ class LoadedApp:
         self._own: dict[str, Lifecycle] = {}
         self.mounted_once = False
         self.original_public_path: Any = None
+        self.hidden = False
+        """Hidden by keep-alive: its wrapper detached and kept, its timers paused."""
+        self._hidden_url: str | None = None
+        self._held_state: HeldListener | None = None
 
     def __repr__(self) -> str:
         return f"<LoadedApp {self.instance_id!r} entry={self.config.entry!r}>"
@@ -281,6 +299,9 @@ class LoadedApp:
         await self._host.show_loading(self.config, False)
 
     async def _mount(self, props: Mapping[str, Any]) -> None:
+        if self.hidden:
+            await self._show()
+            return
         await self._host.singular.gate(self.singular, self.config.as_dict())
         wrapper = self.current_wrapper()
         container = self._container("mounting")
@@ -299,6 +320,9 @@ class LoadedApp:
     async def _unmount(self, props: Mapping[str, Any]) -> None:
         """qiankun's unmount chain; the sandbox and the container are cleaned up even when the
         app's own unmount raises or is cancelled (a broken app leaves no timers or globals)."""
+        if self.config.keep_alive and self.mounted_once:
+            await self._hide()
+            return
         async with self._host.singular.unmounting():
             try:
                 await self._run_hooks("before_unmount")
@@ -306,6 +330,74 @@ class LoadedApp:
             finally:
                 self._release()
             await self._run_hooks("after_unmount")
+
+    # -- keep-alive ---------------------------------------------------------------------------
+
+    async def _hide(self) -> None:
+        """micro-app's order: the app hears ``afterhidden``, then the shell, then the DOM is
+        detached and the app's effects are held."""
+        url = self._host.location.href
+        async with self._host.singular.unmounting():
+            self._tell_app(AFTER_HIDDEN, url)
+            await self._host.signal(AFTER_HIDDEN, app=self.config.name, url=url)
+            wrapper = self.wrapper
+            parent = None if wrapper is None else wrapper.getparent()
+            if wrapper is not None and parent is not None:
+                parent.remove(wrapper)
+            container = self._find_container()
+            if container is not None:
+                _empty(container)
+            if self.sandbox is not None and self.sandbox.sandbox_running:
+                self.sandbox.pause()
+            state = self._host.global_state()
+            if state is not None:
+                self._held_state = state.hold_listener(self.instance_id)
+            self.hidden = True
+            self._hidden_url = url
+        await self._host.hidden_apps.hidden(self)
+
+    async def _show(self) -> None:
+        """micro-app's order: effects back, the app hears ``beforeshow`` (and a ``popstate``
+        first if its URL moved on), the shell, the DOM back, then ``aftershow`` to both."""
+        await self._host.singular.gate(self.singular, self.config.as_dict())
+        container = self._container("mounting")
+        self._host.hidden_apps.shown(self)
+        self.hidden = False
+        if self.sandbox is not None:
+            self.sandbox.resume()
+        state = self._host.global_state()
+        if state is not None and self._held_state is not None:
+            state.release_listener(self.instance_id, self._held_state)
+        self._held_state = None
+        url = self._host.location.href
+        if url != self._hidden_url and self.sandbox is not None:
+            self.sandbox.dispatch_to_app(Event("popstate", state=None, url=url))
+        self._tell_app(BEFORE_SHOW, url)
+        await self._host.signal(BEFORE_SHOW, app=self.config.name, url=url)
+        wrapper = self.current_wrapper()
+        if wrapper is not None and wrapper.getparent() is not container:
+            _empty(container)
+            container.append(wrapper)
+        self._tell_app(AFTER_SHOW, url)
+        await self._host.signal(AFTER_SHOW, app=self.config.name, url=url)
+
+    def _tell_app(self, app_state: str, url: str) -> None:
+        if self.sandbox is not None:
+            self.sandbox.dispatch_to_app(app_state_event(app_state, url))
+
+    async def evict(self) -> None:
+        """Unmount a hidden app for real (too many are hidden): its own unmount, then release."""
+        if not self.hidden:
+            return
+        self.hidden = False
+        if self.sandbox is not None:
+            self.sandbox.resume()
+        try:
+            await self._run_hooks("before_unmount")
+            await self._own["unmount"](self._app_props({}))
+        finally:
+            self._release()
+        await self._run_hooks("after_unmount")
 
     def _release(self) -> None:
         if self.sandbox is not None:
