@@ -262,3 +262,15 @@ async def test_an_orchestrator_without_federation_adds_no_props(
         )  # fmt: skip
         await tab.start(prefetch=False)
         assert texts(tab, "#main #root") == ["no federation"]
+
+
+async def test_mistakes_still_reach_the_layer_with_a_federation() -> None:
+    fed = Federation("shell")
+    async with fed, Orchestrator("<html><body></body></html>", federation=fed) as tab:
+        app = {"name": "a", "entry": "http://127.0.0.1:9/", "container": "body",
+               "active_rule": "/", "props": ["not", "a", "mapping"]}  # fmt: skip
+        with pytest.raises(TypeError, match="'props' must be a mapping"):
+            tab.register_micro_apps([app])  # type: ignore[list-item]
+        with pytest.raises(TypeError, match="takes a list of app mappings"):
+            tab.register_micro_apps({"name": "a"})  # type: ignore[arg-type]
+        assert tab.get_app_names() == []
