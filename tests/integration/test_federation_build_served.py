@@ -12,6 +12,7 @@ import httpx
 from orchestrator.cli import main as mfe
 from orchestrator.federation import Federation, Shared
 from orchestrator.federation._archive import check_integrity
+from orchestrator.serve import LoopbackASGIServer, static_app
 from orchestrator.testing import LoopbackServer
 
 PRICE = """from . import money
@@ -93,3 +94,20 @@ async def test_a_host_copy_and_the_built_remote_share_one_singleton(
         chosen = await fed.load_share("money")
         assert chosen is not host_money and chosen.calls == 1  # version-first: 1.2.0 wins
         assert server.count("/mf-manifest.json") == 1
+
+
+async def test_the_demos_static_server_serves_a_build_too(tmp_path: Path) -> None:
+    source = tmp_path / "widgets"
+    write_remote(source, "1.0.0")
+    assert build(source, "1.0.0") == 0
+    async with (
+        LoopbackASGIServer(static_app(source / "dist")) as server,
+        Federation("shell", remotes=[{"name": "widgets", "entry": server.url + "mf-manifest.json"}])
+        as fed,
+    ):  # fmt: skip
+        price = await fed.load_remote("widgets/PriceFormatter")
+        assert await price.format_price(100) == "€1.00"
+        types_url = fed.loaded_versions("widgets")[0].manifest.types_url
+        assert types_url is not None and "/@mf-types." in types_url
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(types_url)).status_code == 200
