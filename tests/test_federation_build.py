@@ -182,9 +182,11 @@ def test_a_bad_expose_is_refused_with_its_text(text: str) -> None:
 
 @pytest.mark.parametrize(
     "good", ["^1.2.0", "~1.2", ">=1 <2", "1.x", "*", "1.2.3 - 2", ">= 1.2", "^1 || ~2.3", "!2.3",
-             "=1.2.3-beta.1", "<4.5-beta.14", "(^1 || ^2) >=1.5"],
+             "=1.2.3-beta.1", "<4.5-beta.14", "(^1 || ^2) >=1.5", "2.beta", "^2.3.4.test",
+             ">=3.4 not(~3.4)", ">=1.2.3 (<3.2.1 || =3.2.1)"],
 )  # fmt: skip
 def test_ranges_in_webpacks_grammar_pass(good: str) -> None:
+    """Including what range_to_string prints (``not(...)``), so a printed range builds."""
     assert check_range(good) == good
     semver.parse_range(good)  # and webpack's parser reads them
 

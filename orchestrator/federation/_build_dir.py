@@ -70,7 +70,9 @@ def check_range(text: str, *, remote: str | None = None, key: str | None = None)
     if not text.strip():
         raise bad("it is empty")
     for alternative in text.split("||"):
-        flat = re.sub(r"\s+", " ", alternative.replace("(", " ").replace(")", " ")).strip()
+        # groups, and range_to_string's not(...), read as their comparators
+        ungrouped = re.sub(r"\bnot\(", "(", alternative).replace("(", " ").replace(")", " ")
+        flat = re.sub(r"\s+", " ", ungrouped).strip()
         if not flat:
             raise bad("an alternative of '||' is empty")
         sides = flat.split(" - ")
