@@ -75,6 +75,7 @@ def test_design_md_api_of_the_orchestrator() -> None:
         "timeouts",
         "client",
         "trusted_origins",
+        "federation",  # DESIGN.md §7
     ]
     assert parameters["url"].default == "http://localhost/"
 

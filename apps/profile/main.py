@@ -1,10 +1,16 @@
-"""Profile micro-app: `/login?user=NAME` signs NAME in via global state; `/profile` shows who."""
+"""Profile micro-app: `/login?user=NAME` signs NAME in via global state; `/profile` shows who.
 
-from collections.abc import Callable
+The store credit line is formatted by the ``widgets`` remote when the orchestrator gives a
+``load_remote`` prop (the same formatter, and the same shared ``money``, as the catalog's).
+"""
+
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 _LOGIN_PATH = "/login"
+STORE_CREDIT_CENTS = 2500
+PRICE_FORMATTER = "widgets/PriceFormatter"
 _receivers: list[tuple[Any, Callable[..., None]]] = []
 
 
@@ -26,11 +32,34 @@ def _render(container: Any, state: dict[str, Any]) -> None:
         element.text = text
 
 
+def _render_credit(container: Any, credit: str, signature: str | None) -> None:
+    text = f"Store credit: {credit}" + (f" · {signature}" if signature else "")
+    for element in container.cssselect("#profile-credit"):
+        element.text = text
+
+
+async def _credit_with_widgets(
+    container: Any, load_remote: Callable[[str], Awaitable[Any]]
+) -> None:
+    formatter = await load_remote(PRICE_FORMATTER)
+    credit = await formatter.format_price(STORE_CREDIT_CENTS)
+    _render_credit(container, credit, await formatter.signature())
+
+
 def bootstrap(props: dict[str, Any]) -> None:
     """Nothing to prepare: the status line is rendered on mount."""
 
 
-def mount(props: dict[str, Any]) -> None:
+def mount(props: dict[str, Any]) -> Awaitable[None] | None:
+    _mount_status(props)
+    load_remote = props.get("load_remote")
+    if load_remote is not None:
+        return _credit_with_widgets(props["container"], load_remote)
+    _render_credit(props["container"], f"€{STORE_CREDIT_CENTS / 100:.2f}", None)
+    return None
+
+
+def _mount_status(props: dict[str, Any]) -> None:
     container = props["container"]
     orchestrator = props["orchestrator"]
     set_global_state = props.get("set_global_state")

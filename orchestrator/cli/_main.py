@@ -31,6 +31,13 @@ def _build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     scope.add_argument("css_args", nargs=argparse.REMAINDER)
+
+    federation = commands.add_parser(
+        "federation",
+        help="build Module Federation remotes (mfe federation build -h)",
+        add_help=False,
+    )
+    federation.add_argument("federation_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -56,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         import css_scoper
 
         return css_scoper.main(arguments[1:])
+    if arguments[:1] == ["federation"]:
+        from ..federation.build import main as federation_main
+
+        return federation_main(arguments[1:])
     args = _build_parser().parse_args(arguments)
     try:
         if args.command == "demo":

@@ -2,7 +2,8 @@
 
 Semantics follow webpack 5's sharing runtime; the MF 2.0 runtime's where ``share_strategy``
 asks for it (DESIGN.md §7). A remote publishes an ``mf-manifest.json`` in MF 2.0's shape whose
-``metaData.remoteEntry`` is a zip of Python modules with an SRI ``integrity``.
+``metaData.remoteEntry`` is a zip of Python modules with an SRI ``integrity``; ``mfe federation
+build`` (``orchestrator.federation.build``) writes one from a folder of modules.
 """
 
 from orchestrator.federation import semver

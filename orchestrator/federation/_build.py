@@ -1,8 +1,8 @@
 """Writing a remote: the modules zip and its ``mf-manifest.json`` in MF 2.0's shape.
 
 The in-memory core of ``mfe federation build`` (and of our tests and benchmarks): give it the
-files and what they expose and share; it returns the zip bytes and the manifest with the zip's
-SRI ``integrity``.
+files and what they expose and share (and, if made, the ``.pyi`` stubs zip); it returns the zip
+bytes and the manifest with each zip's SRI ``integrity``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RemoteBuild", "SharedSpec", "build_remote", "sri"]
+__all__ = ["RemoteBuild", "SharedSpec", "build_remote", "sri", "zip_files"]
 
 
 def sri(body: bytes, algorithm: str = "sha384") -> str:
@@ -40,6 +40,8 @@ class RemoteBuild:
     zip_bytes: bytes
     manifest: dict[str, Any] = field(default_factory=dict)
     entry_name: str = "remoteEntry.zip"
+    types_bytes: bytes | None = None
+    types_name: str | None = None
 
     @property
     def manifest_bytes(self) -> bytes:
@@ -48,6 +50,19 @@ class RemoteBuild:
 
 def _assets(file: str) -> dict[str, Any]:
     return {"js": {"sync": [file], "async": []}, "css": {"sync": [], "async": []}}
+
+
+def zip_files(files: Mapping[str, str | bytes]) -> bytes:
+    """A deflated zip of ``files`` in name order with a fixed date: same files, same bytes
+    (so the same build gets the same integrity and the same hashed file name)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(files):
+            data = files[path]
+            info = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data.encode() if isinstance(data, str) else data)
+    return buffer.getvalue()
 
 
 def build_remote(
@@ -59,17 +74,24 @@ def build_remote(
     shared: Sequence[SharedSpec] = (),
     entry_name: str | None = None,
     public_path: str = "auto",
+    types: bytes | None = None,
 ) -> RemoteBuild:
-    """``exposes`` maps ``"./Counter"`` to a file of ``files`` (``"counter.py"``)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(files):
-            data = files[path]
-            info = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data.encode() if isinstance(data, str) else data)
-    body = buffer.getvalue()
+    """``exposes`` maps ``"./Counter"`` to a file of ``files`` (``"counter.py"``); ``types``
+    is a zip of ``.pyi`` stubs, named in ``metaData.types`` with its own integrity."""
+    body = zip_files(files)
     entry = entry_name or f"remoteEntry.{hashlib.sha256(body).hexdigest()[:8]}.zip"
+    types_name = None
+    types_meta: dict[str, Any] = {"path": "", "name": "", "api": "", "zip": ""}
+    if types is not None:
+        # MF names it @mf-types.zip; the digest in the name keeps caches honest across builds
+        types_name = f"@mf-types.{hashlib.sha256(types).hexdigest()[:8]}.zip"
+        types_meta = {
+            "path": "",
+            "name": "",
+            "api": "",
+            "zip": types_name,
+            "integrity": sri(types),
+        }
     manifest = {
         "id": name,
         "name": name,
@@ -78,7 +100,7 @@ def build_remote(
             "globalName": name,
             "buildInfo": {"buildVersion": version, "buildName": name},
             "remoteEntry": {"name": entry, "path": "", "type": "zip", "integrity": sri(body)},
-            "types": {"path": "", "name": "", "api": "", "zip": ""},
+            "types": types_meta,
             "type": "app",
             "pluginVersion": "mfe-orchestrator",
             "publicPath": public_path,
@@ -106,4 +128,4 @@ def build_remote(
             for path, file in exposes.items()
         ],
     }
-    return RemoteBuild(body, manifest, entry)
+    return RemoteBuild(body, manifest, entry, types, types_name)

@@ -6,7 +6,7 @@ from enum import Enum
 
 from orchestrator.errors import OrchestratorError
 
-__all__ = ["FederationError", "RuntimeCode"]
+__all__ = ["FederationBuildError", "FederationError", "RuntimeCode"]
 
 
 class RuntimeCode(Enum):
@@ -79,3 +79,37 @@ class FederationError(OrchestratorError):
                 f"{code.value} #{code.code}\n" + (", ".join(where) + ": " if where else "") + reason
             )
         super().__init__(message)
+
+
+class FederationBuildError(FederationError):
+    """``mfe federation build`` refused its input: names the remote, the option or file, and why.
+
+    Raised before anything is written, so a failed build leaves the last good one in place.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        remote: str | None = None,
+        path: str | None = None,
+        expose: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.path = path
+        where = [
+            f"{label} {value!r}"
+            for label, value in (
+                ("remote", remote),
+                ("expose", expose),
+                ("shared", key),
+                ("file", path),
+            )
+            if value is not None
+        ]
+        super().__init__(
+            (", ".join(where) + ": " if where else "") + reason,
+            remote=remote,
+            expose=expose,
+            key=key,
+        )

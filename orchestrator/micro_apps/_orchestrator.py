@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from sandbox import Event
 
+    from ..federation import Federation
     from ..html_entry import EntryLoader
 
 __all__ = ["Orchestrator"]
@@ -33,6 +34,7 @@ class Orchestrator(Tab):
         timeouts: Mapping[str, Any] | None = None,
         client: httpx.AsyncClient | None = None,
         trusted_origins: Iterable[str] | None = None,
+        federation: Federation | None = None,
     ) -> None:
         super().__init__(
             shell,
@@ -45,11 +47,29 @@ class Orchestrator(Tab):
         self.micro_apps = MicroApps(self)
         """The qiankun layer of this tab."""
         self.add_layer(self.micro_apps)
+        self.federation = federation
+        """Module Federation for this tab's micro-apps: each gets its ``load_remote`` and
+        ``load_share`` as props. Given by the caller, who closes it (tabs may share one)."""
+
+    def _with_federation(self, app: MicroAppRegistration) -> MicroAppRegistration:
+        """``app`` with ``load_remote``/``load_share`` props (an app's own props win)."""
+        federation = self.federation
+        props: Any = app.get("props") if isinstance(app, Mapping) else None
+        if federation is None or not isinstance(props, Mapping | None):
+            return app  # no federation, or a mistake the layer will name
+        given = {
+            "load_remote": federation.load_remote,
+            "load_share": federation.load_share,
+            **(props or {}),
+        }
+        return {**app, "props": given}
 
     def register_micro_apps(
         self, apps: Iterable[MicroAppRegistration], hooks: LifecycleHooks | None = None
     ) -> None:
         """qiankun's ``registerMicroApps``: each app becomes a routed single-spa application."""
+        if self.federation is not None and not isinstance(apps, Mapping | str):
+            apps = [self._with_federation(app) for app in apps]
         self.micro_apps.register_micro_apps(apps, hooks)
 
     async def load_micro_app(
@@ -59,7 +79,9 @@ class Orchestrator(Tab):
         hooks: LifecycleHooks | None = None,
     ) -> MicroApp:
         """qiankun's ``loadMicroApp``: load and mount an app by hand, outside routing."""
-        return await self.micro_apps.load_micro_app(app, configuration, hooks)
+        return await self.micro_apps.load_micro_app(
+            self._with_federation(app), configuration, hooks
+        )
 
     async def prefetch_apps(self, apps: Iterable[Mapping[str, Any]]) -> None:
         # qiankun's prefetchApps takes ``{name, entry}`` objects

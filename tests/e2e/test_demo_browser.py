@@ -115,6 +115,14 @@ async def test_demo_pages_compose_scope_and_share_state(browser: Browser, demo_u
 
     await _visit(page, f"{demo_url}/catalog", "catalog.png")
     assert await page.locator("#catalog li.product").count() == 5
+    prices = await page.locator("#catalog .product-price").all_inner_texts()
+    assert [price.strip() for price in prices] == [
+        "€89.00",
+        "€35.50",
+        "€249.00",
+        "€129.90",
+        "€59.00",
+    ]
     assert await _text(page, "#header-user") == "Not signed in"
     assert await page.locator("#profile *").count() == 0
     header_h1 = await _colour(page, "#header h1")
@@ -129,6 +137,7 @@ async def test_demo_pages_compose_scope_and_share_state(browser: Browser, demo_u
 
     await _visit(page, f"{demo_url}/profile", "profile.png")
     assert await _text(page, "#profile-status") == "Nobody is signed in."
+    assert (await _text(page, "#profile-credit")).startswith("Store credit: €25.00")
     assert await _colour(page, "#profile h1") == APP_H1["profile"]
     assert await _colour(page, "#header h1") == HEADER_H1
     assert await _colour(page, "#shell-title") == SHELL_H1

@@ -341,6 +341,8 @@ async def test_demo_pages_are_composed_per_route_and_per_session(
     async with httpx.AsyncClient(base_url=url) as alice, httpx.AsyncClient(base_url=url) as bob:
         catalog = _doc(await alice.get("/catalog"))
         assert len(catalog.cssselect('#catalog div[data-qiankun="catalog"] li.product')) == 5
+        prices = [p.text for p in catalog.cssselect("#catalog li.product .product-price")]
+        assert prices == ["€89.00", "€35.50", "€249.00", "€129.90", "€59.00"]
         assert catalog.cssselect('#header div[data-qiankun="header"] nav')
         assert catalog.cssselect("#profile *") == [] and catalog.cssselect("#clock *") == []
         scoped = " ".join(style.text or "" for style in catalog.cssselect("#catalog style"))
@@ -353,6 +355,7 @@ async def test_demo_pages_are_composed_per_route_and_per_session(
         profile = _doc(await alice.get("/profile"))
         assert _text(profile, "#header-user") == "Signed in as alice"
         assert _text(profile, "#profile-status").startswith("Signed in as alice")
+        assert _text(profile, "#profile-credit").startswith("Store credit: €25.00")
         assert profile.cssselect("#catalog *") == []
 
         strangers_profile = _doc(await bob.get("/profile"))
