@@ -11,13 +11,12 @@ is never shown with a stale page.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
 
 from sandbox import Event
 
-if TYPE_CHECKING:
-    from ._loaded_app import LoadedApp
+App = TypeVar("App", bound=Hashable)
 
 __all__ = [
     "AFTER_HIDDEN",
@@ -43,17 +42,17 @@ def app_state_event(state: str, url: str) -> Event:
     return Event(APP_STATE_CHANGE, detail={"app_state": state, "url": url})
 
 
-class HiddenApps:
+class HiddenApps(Generic[App]):
     """The hidden apps of one tab, least recently hidden first, bounded in number."""
 
     def __init__(
-        self, evict: Callable[[LoadedApp], Awaitable[None]], max_hidden: int = DEFAULT_MAX_HIDDEN
+        self, evict: Callable[[App], Awaitable[None]], max_hidden: int = DEFAULT_MAX_HIDDEN
     ) -> None:
         if max_hidden < 0:
             raise ValueError(f"max_hidden must not be negative, got {max_hidden}")
         self.max_hidden = max_hidden
         self._evict = evict
-        self._apps: OrderedDict[LoadedApp, None] = OrderedDict()
+        self._apps: OrderedDict[App, None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._apps)
@@ -61,7 +60,7 @@ class HiddenApps:
     def __contains__(self, app: object) -> bool:
         return app in self._apps
 
-    async def hidden(self, app: LoadedApp) -> None:
+    async def hidden(self, app: App) -> None:
         """``app`` was just hidden: remember it, and unmount the oldest beyond the bound."""
         self._apps[app] = None
         self._apps.move_to_end(app)
@@ -69,5 +68,5 @@ class HiddenApps:
             oldest, _ = self._apps.popitem(last=False)
             await self._evict(oldest)
 
-    def shown(self, app: LoadedApp) -> None:
+    def shown(self, app: App) -> None:
         self._apps.pop(app, None)

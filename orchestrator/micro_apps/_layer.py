@@ -74,7 +74,7 @@ class MicroApps:
         self._fetch_loaders: dict[int, EntryLoader] = {}
         self._uncaught: dict[Callable[..., Any], Callable[[Exception], None]] = {}
         self._singular = SingularMode()
-        self.hidden_apps = HiddenApps(self._evict)
+        self.hidden_apps: HiddenApps[LoadedApp] = HiddenApps(self._evict)
         self._host = AppHost(
             window=tab.window,
             document=tab.document,

@@ -57,7 +57,7 @@ class AppHost:
     location: Location
     signal: Callable[..., Awaitable[None]]
     """``await signal(name, app=..., url=...)``: a tab signal for the shell (keep-alive)."""
-    hidden_apps: HiddenApps
+    hidden_apps: HiddenApps[LoadedApp]
 
 
 class LoadedApp:
