@@ -25,7 +25,7 @@ from .._tasks import TaskSet
 from ..config import ComposeConfig
 from ..status import BROKEN_STATUSES
 from ._factory import Factory, OrchestratorFactory, config_factory, user_factory
-from ._pages import bad_gateway, not_found, page
+from ._pages import bad_gateway, error_url, not_found, page, server_error
 from ._sessions import Session, SessionStore
 
 if TYPE_CHECKING:
@@ -129,10 +129,14 @@ class ComposeApp:
         return f"{sid}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
 
     def _verified_sid(self, value: str | None) -> str | None:
-        if not value or "." not in value:
+        """The session id a cookie carries, or ``None`` for anything not signed by us: the
+        cookie is visitor input of any bytes, so it is checked as ASCII bytes, never trusted."""
+        if not value or len(value) > 256 or not value.isascii() or "." not in value:
             return None
         sid = value.rsplit(".", 1)[0]
-        return sid if hmac.compare_digest(self.sign(sid), value) else None
+        if not sid:
+            return None
+        return sid if hmac.compare_digest(self.sign(sid).encode(), value.encode()) else None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -168,10 +172,16 @@ class ComposeApp:
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
             target = f"{target}?{query}"
-        verified = self._verified_sid(request.cookies.get(self._cookie_name))
+        try:
+            cookie = request.cookies.get(self._cookie_name)
+        except Exception:  # a cookie header no parser accepts is no cookie
+            cookie = None
+        verified = self._verified_sid(cookie)
         sid = verified or secrets.token_urlsafe(24)
-        status, body = await self._compose(sid, urljoin(self._base_url, target), path)
-        response = HTMLResponse(body, status, headers=dict(_NO_SHARING))
+        request_id = secrets.token_hex(8)
+        status, body = await self._compose(sid, urljoin(self._base_url, target), path, request_id)
+        headers = {**_NO_SHARING, "x-request-id": request_id}
+        response = HTMLResponse(body, status, headers=headers)
         if verified is None:
             response.set_cookie(
                 self._cookie_name,
@@ -183,7 +193,7 @@ class ComposeApp:
             )
         await response(scope, receive, send)
 
-    async def _compose(self, sid: str, url: str, path: str) -> tuple[int, str]:
+    async def _compose(self, sid: str, url: str, path: str, request_id: str) -> tuple[int, str]:
         for _attempt in range(3):
             session, evicted = self.sessions.touch(sid)
             for old in evicted:
@@ -192,15 +202,15 @@ class ComposeApp:
                 if session.closed:
                     continue
                 try:
-                    return await self._compose_in(session, url, path)
-                except Exception as exc:
-                    _log.exception("composing %s failed", url)
-                    return 500, page(
-                        "The page could not be composed", f"{type(exc).__name__}: {exc}"
-                    )
+                    return await self._compose_in(session, url, path, request_id)
+                except Exception:
+                    _log.exception("composing %s failed (request %s)", url, request_id)
+                    return 500, server_error(request_id=request_id)
         return 503, page("Too busy", "The session was recycled while waiting; try again.")
 
-    async def _compose_in(self, session: Session, url: str, path: str) -> tuple[int, str]:
+    async def _compose_in(
+        self, session: Session, url: str, path: str, request_id: str
+    ) -> tuple[int, str]:
         orchestrator = session.orchestrator
         new = orchestrator is None
         if orchestrator is None:
@@ -208,12 +218,22 @@ class ComposeApp:
             session.orchestrator = orchestrator
         active = orchestrator.check_activity_functions(url)
         if not self._exists(active, path):
-            return 404, not_found(path)  # checked first: a 404 does not move the session
+            # checked first: a 404 does not move the session
+            return 404, not_found(path, request_id=request_id)
         mounted = orchestrator.get_mounted_apps() if new else await orchestrator.navigate(url)
         stands_in = self._exists(mounted, path)
         broken = [name for name in active if orchestrator.get_app_status(name) in BROKEN_STATUSES]
         if broken and not stands_in:
-            return 502, bad_gateway(broken, session.errors, self._entries)
+            for name in broken:
+                error = session.errors.get(name)
+                _log.error(
+                    "app %s failed at %s (request %s): %s",
+                    name,
+                    error_url(error) or self._entries.get(name) or "-",
+                    request_id,
+                    error if error is not None else "it failed to load or mount",
+                )
+            return 502, bad_gateway(broken, request_id=request_id)
         return 200, orchestrator.document.html
 
     def _exists(self, active: list[str], path: str) -> bool:

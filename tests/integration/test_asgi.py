@@ -179,8 +179,8 @@ async def test_status_codes_404_502_and_shell_route(serve: Any) -> None:
         assert missing.headers["cache-control"] == "private, no-store"
         broken = await client.get("/catalog")
         assert broken.status_code == 502
-        assert "catalog" in broken.text and "http://127.0.0.1:9/catalog/" in broken.text
-        assert "503 Service Unavailable" in broken.text
+        assert "catalog" in broken.text and "http://127.0.0.1:9/catalog/" not in broken.text
+        assert "503 Service Unavailable" not in broken.text
         home = await client.get("/")
         assert home.status_code == 200
         fine = await client.get("/profile")
@@ -395,7 +395,7 @@ async def test_502_names_the_failing_app_and_recovers_when_the_entry_does() -> N
             failed = await client.get("/catalog")
             assert failed.status_code == 502
             assert failed.headers["cache-control"] == "private, no-store"
-            assert "catalog" in failed.text and entry in failed.text and "503" in failed.text
+            assert "catalog" in failed.text and entry not in failed.text
             home = await client.get("/")
             assert home.status_code == 200 and "Shell" in home.text
             await asyncio.sleep(0.25)  # a LOAD_ERROR app is retried by a reroute 200 ms later
@@ -451,5 +451,4 @@ async def test_a_user_factory_taking_on_error_gets_the_cause_into_the_502() -> N
             response = await client.get("/alpha")
         await app.aclose()
         assert response.status_code == 502
-        assert "HTTP status 500" in response.text
-        assert server.url_for("/alpha/index.html") in response.text
+        assert "alpha" in response.text and "HTTP status 500" not in response.text
