@@ -16,10 +16,47 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .micro_apps import MicroAppRegistration
 
-__all__ = ["AppConfig", "ComposeConfig", "ConfigError", "load_config", "parse_config"]
+__all__ = [
+    "DEFAULT_APP_TIMEOUT",
+    "AppConfig",
+    "ComposeConfig",
+    "ConfigError",
+    "load_config",
+    "parse_config",
+]
 
-_TOP_KEYS = frozenset({"shell", "shell_routes", "url", "options", "global_state", "apps"})
-_APP_KEYS = frozenset({"name", "entry", "dir", "container", "active_rule", "props", "layout"})
+_TOP_KEYS = frozenset(
+    {
+        "shell",
+        "shell_routes",
+        "url",
+        "options",
+        "global_state",
+        "apps",
+        "trusted_origins",
+        "asset_origins",
+        "stream",
+        "deadline",
+        "identity_key",
+    }
+)
+_APP_KEYS = frozenset(
+    {
+        "name",
+        "entry",
+        "dir",
+        "container",
+        "active_rule",
+        "props",
+        "layout",
+        "timeout",
+        "fallback",
+        "primary",
+        "keep_alive",
+    }
+)
+DEFAULT_APP_TIMEOUT = 3.0
+"""Seconds an app's slot waits for it before its fallback is sent (Tailor's 3000 ms)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +74,19 @@ class AppConfig:
     dir: Path | None = None
     props: Mapping[str, Any] = field(default_factory=dict)
     layout: bool = False
+    timeout: float = DEFAULT_APP_TIMEOUT
+    """Seconds its slot waits for it to mount (from the start of the request)."""
+    fallback: str | None = None
+    """HTML sent in its slot when it fails or times out, or an http(s) URL of that HTML."""
+    primary: bool = False
+    """The first active primary app sets the response status; the first byte waits for it."""
+    keep_alive: bool = False
+
+    @property
+    def fallback_url(self) -> str | None:
+        if self.fallback is not None and self.fallback.startswith(("http://", "https://")):
+            return self.fallback
+        return None
 
     def registration(self) -> MicroAppRegistration:
         """The dict ``Orchestrator.register_micro_apps`` takes; the entry must be known by now."""
@@ -47,13 +97,16 @@ class AppConfig:
         rule: str | list[str] = (
             self.active_rule[0] if len(self.active_rule) == 1 else list(self.active_rule)
         )
-        return {
+        registration: MicroAppRegistration = {
             "name": self.name,
             "entry": self.entry,
             "container": self.container,
             "active_rule": rule,
             "props": dict(self.props),
         }
+        if self.keep_alive:  # only when asked: the qiankun layer checks the keys it knows
+            registration["keep_alive"] = True  # type: ignore[typeddict-unknown-key]
+        return registration
 
 
 @dataclass(frozen=True)
@@ -67,6 +120,11 @@ class ComposeConfig:
     shell_routes: tuple[str, ...] = ("/",)
     url: str = "http://localhost/"
     source: str = "<config>"
+    trusted_origins: tuple[str, ...] | None = None
+    asset_origins: tuple[str, ...] | None = None
+    stream: bool = True
+    deadline: float | None = None
+    identity_key: str = "user"
 
     @property
     def layout_apps(self) -> frozenset[str]:
@@ -125,6 +183,19 @@ def parse_config(
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(source, "name", "is used by two apps", app=name)
+    origins = {
+        key: tuple(_str_list(data[key], source, key)) if key in data else None
+        for key in ("trusted_origins", "asset_origins")
+    }
+    stream = data.get("stream", True)
+    if not isinstance(stream, bool):
+        raise ConfigError(source, "stream", "must be true or false (a boolean)")
+    deadline = data.get("deadline")
+    if deadline is not None:
+        deadline = _seconds(deadline, source, "deadline")
+    identity_key = data.get("identity_key", "user")
+    if not isinstance(identity_key, str) or not identity_key:
+        raise ConfigError(source, "identity_key", "must be a non-empty string")
     return ComposeConfig(
         shell_html=shell_html,
         apps=apps,
@@ -133,6 +204,11 @@ def parse_config(
         shell_routes=tuple(routes),
         url=url,
         source=source,
+        trusted_origins=origins["trusted_origins"],
+        asset_origins=origins["asset_origins"],
+        stream=stream,
+        deadline=deadline,
+        identity_key=identity_key,
     )
 
 
@@ -184,9 +260,15 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     props = raw.get("props", {})
     if not isinstance(props, dict):
         raise ConfigError(source, "props", "must be a table", app=name)
-    layout = raw.get("layout", False)
-    if not isinstance(layout, bool):
-        raise ConfigError(source, "layout", "must be true or false", app=name)
+    flags = {}
+    for key in ("layout", "primary", "keep_alive"):
+        flags[key] = raw.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise ConfigError(source, key, "must be true or false (a boolean)", app=name)
+    timeout = _seconds(raw.get("timeout", DEFAULT_APP_TIMEOUT), source, "timeout", app=name)
+    fallback = raw.get("fallback")
+    if fallback is not None and not isinstance(fallback, str):
+        raise ConfigError(source, "fallback", "must be a string (HTML or a URL)", app=name)
     return AppConfig(
         name=name,
         container=container,
@@ -194,8 +276,18 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         entry=entry,
         dir=app_dir,
         props=props,
-        layout=layout,
+        layout=flags["layout"],
+        timeout=timeout,
+        fallback=fallback,
+        primary=flags["primary"],
+        keep_alive=flags["keep_alive"],
     )
+
+
+def _seconds(value: Any, source: str, key: str, *, app: str | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(source, key, "must be a positive number of seconds", app=app)
+    return float(value)
 
 
 def _table(data: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:

@@ -1,49 +1,81 @@
 """``ComposeApp``: an ASGI app answering each request with the page composed for its path.
 
-Each user session (a signed cookie) gets its own orchestrator, as each browser tab has its own
-single-spa; all of them share one ``EntryLoader`` so entries are fetched and parsed once.
+Each request gets an orchestrator of its own, built from the shared ``EntryLoader`` (whose caches
+hold what was fetched and parsed) and the session's state; the session itself is only that state,
+in a ``SessionStore``. Pages stream in Tailor's order: the shell up to the first slot at once, then
+each slot as its app is ready, its fallback when it is not ready in time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
+import contextlib
+import copy
+import inspect
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
-from urllib.parse import quote, urljoin
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 from .._tasks import TaskSet
 from ..config import ComposeConfig
 from ..status import BROKEN_STATUSES
-from ._factory import Factory, OrchestratorFactory, config_factory, user_factory
+from ._errors import SessionStateTooLargeError
+from ._factory import OrchestratorFactory, SessionOrchestrator
+from ._keys import Signer, secret_keys
 from ._pages import bad_gateway, error_url, not_found, page, server_error
-from ._sessions import Session, SessionStore
+from ._run import CLOSE_TIMEOUT, AppPolicy, Outcome, PageRun, fallback_html, policies_of
+from ._sessions import MemorySessionStore, SessionState, SessionStore
+from ._shell import ShellCut, Slot, cut_shell
 
 if TYPE_CHECKING:
     from ..html_entry import EntryLoader
+    from ..micro_apps import MicroAppRegistration, Orchestrator
 
 __all__ = ["ComposeApp"]
 
 _log = logging.getLogger("orchestrator.asgi")
 
-_NO_SHARING = {"cache-control": "private, no-store", "vary": "Cookie"}
+_NO_SHARING = (
+    (b"content-type", b"text/html; charset=utf-8"),
+    (b"cache-control", b"private, no-store"),
+    (b"vary", b"Cookie"),
+)
+_MAX_STATE_BYTES = 64_000
+
+
+@dataclass
+class _SessionFlow:
+    """One request's view of its session: what it came with and what it commits to."""
+
+    claimed: str | None
+    """The session id of a cookie we signed (whether or not the store still has it)."""
+    loaded: dict[str, Any] | None
+    """The global state the store had for it; ``None``: no session (lazy: none yet)."""
+    initial: dict[str, Any] | None
+    """The global state this request started from."""
+    sid: str | None = None
+    """The session the response is bound to, once decided (at the first byte)."""
+    rotated_from: str | None = None
+    identity: Any = None
+    secure: bool = False
 
 
 class ComposeApp:
     """Pure ASGI: mount it in Starlette, FastAPI or any ASGI server.
 
     ``config_or_factory`` is a ``ComposeConfig`` whose apps all have entry URLs, or an async
-    ``factory(loader, url)`` returning a started orchestrator. ``layout_apps`` are apps active
-    everywhere that do not make a path exist; ``shell_routes`` are paths the shell answers alone.
+    ``factory(loader, url)`` returning a started orchestrator (it may also take ``on_error`` and
+    ``state``, the session's global state). ``layout_apps`` are apps active everywhere that do not
+    make a path exist; ``shell_routes`` are paths the shell answers alone. A factory's pages are
+    sent whole (it hides the slots); a config's stream unless ``stream=False``.
     """
 
     def __init__(
@@ -51,49 +83,83 @@ class ComposeApp:
         config_or_factory: ComposeConfig | OrchestratorFactory,
         *,
         loader: EntryLoader | None = None,
-        secret_key: bytes | str | None = None,
-        max_sessions: int = 1000,
+        secret_key: bytes | str | Sequence[bytes | str] | None = None,
+        session_store: SessionStore | None = None,
+        stream: bool | None = None,
+        deadline: float | None = None,
+        identity_key: str | None = None,
         session_ttl: float = 1800.0,
+        max_state_bytes: int = _MAX_STATE_BYTES,
         cookie_name: str = "mfe_session",
         secure_cookie: bool = False,
         layout_apps: Iterable[str] | None = None,
         shell_routes: Iterable[str] | None = None,
         base_url: str | None = None,
+        close_timeout: float = CLOSE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._config: ComposeConfig | None = None
+        self._factory: OrchestratorFactory | None = None
         if isinstance(config_or_factory, ComposeConfig):
             config = config_or_factory
             missing = [app.name for app in config.unserved()]
             if missing:
                 raise ValueError(f"apps {missing} of {config.source} have no entry URL; serve them")
-            self._factory: Factory = config_factory(config)
+            self._config = config
             self._entries: dict[str, str] = {app.name: app.entry or "" for app in config.apps}
+            self._policies: dict[str, AppPolicy] = policies_of(config)
+            self._cut: ShellCut | None = cut_shell(
+                config.shell_html, ((app.name, app.container) for app in config.apps)
+            )
             layout = config.layout_apps if layout_apps is None else frozenset(layout_apps)
             routes = config.shell_routes if shell_routes is None else tuple(shell_routes)
             base = base_url or config.url
+            self.stream = config.stream if stream is None else stream
+            self.deadline = config.deadline if deadline is None else deadline
+            self.identity_key = identity_key or config.identity_key
         elif callable(config_or_factory):
-            self._factory = user_factory(config_or_factory)
+            self._factory = config_or_factory
             self._entries = {}
+            self._policies = {}
+            self._cut = None
             layout = frozenset(layout_apps or ())
             routes = tuple(shell_routes or ("/",))
             base = base_url or "http://localhost/"
+            self.stream = False
+            self.deadline = deadline
+            self.identity_key = identity_key or "user"
         else:
             raise TypeError(
                 "ComposeApp needs a ComposeConfig or an async factory(loader, url), "
                 f"got {type(config_or_factory).__name__}"
             )
-        key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-        self._key = key or secrets.token_bytes(32)
+        if self.deadline is not None and not self.deadline > 0:
+            raise ValueError(f"deadline must be a positive number of seconds, got {deadline}")
+        self._signer = Signer(secret_keys(secret_key))
+        shared = session_store is not None and not isinstance(session_store, MemorySessionStore)
+        if shared and self._signer.ephemeral:
+            raise ValueError(
+                "a shared session store needs secret_key (or MFE_SECRET_KEY): every worker "
+                "must sign and verify cookies with the same key"
+            )
+        self.sessions: SessionStore = session_store or MemorySessionStore(
+            ttl=session_ttl, max_record_bytes=max_state_bytes, clock=clock
+        )
+        self._max_state_bytes = max_state_bytes
         self._layout_apps = layout
         self._shell_routes = frozenset(routes)
         self._base_url = base
         self._cookie_name = cookie_name
         self._secure_cookie = secure_cookie
+        self._close_timeout = close_timeout
         self._loader = loader
         self._owns_loader = loader is None
-        self.sessions = SessionStore(max_sessions=max_sessions, ttl=session_ttl, clock=clock)
+        self._router: Orchestrator | None = None
         self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
+        self._factory_takes = _keyword_names(self._factory)
+
+    # -- ASGI ---------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -103,45 +169,50 @@ class ComposeApp:
         else:
             raise RuntimeError(f"ComposeApp does not serve {scope['type']!r} connections")
 
+    def sign(self, sid: str) -> str:
+        """The cookie value for a session id: the id and its HMAC-SHA256 (first key)."""
+        return self._signer.sign(sid)
+
+    async def warm_up(self) -> None:
+        """Make the shared loader and the router, and build one page's orchestrator, before the
+        first request needs them (the first build pays for compiled tables and selectors, the
+        loader's HTTP client for its TLS context)."""
+        loader = self._shared_loader()
+        if self._owns_loader:
+            _ = loader.client
+        if self._config is not None:
+            self._route(self._config)
+            run = self._new_run(self._config, self._base_url, [], "warm-up")
+            run.orchestrator.register_micro_apps(self._registrations(self._config))
+            await run.aclose(self._close_timeout)
+
     def expire_idle(self) -> int:
-        """Close the orchestrators of sessions idle past the TTL; returns how many were dropped."""
-        expired = self.sessions.expire()
-        for session in expired:
-            self._close_later(session)
-        return len(expired)
+        """Forget sessions idle past the TTL (the in-memory store); returns how many."""
+        expire = getattr(self.sessions, "expire", None)
+        return int(expire()) if callable(expire) else 0
 
     async def aclose(self) -> None:
-        """Close every session's orchestrator and, if this app made it, the shared loader."""
+        """Close what requests left behind (bounded), the session store and, if this app made
+        it, the shared loader."""
         if self._sweeper is not None:
             self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
             self._sweeper = None
-        for session in self.sessions.drain():
-            self._close_later(session)
-        while self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._closing.aclose()
+        if self._router is not None:
+            await self._router.aclose()
+            self._router = None
+        await self.sessions.aclose()
         if self._owns_loader and self._loader is not None:
             await self._loader.aclose()
             self._loader = None
-
-    def sign(self, sid: str) -> str:
-        """The cookie value for a session id: the id and its HMAC-SHA256."""
-        digest = hmac.new(self._key, sid.encode(), hashlib.sha256).digest()
-        return f"{sid}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
-
-    def _verified_sid(self, value: str | None) -> str | None:
-        """The session id a cookie carries, or ``None`` for anything not signed by us: the
-        cookie is visitor input of any bytes, so it is checked as ASCII bytes, never trusted."""
-        if not value or len(value) > 256 or not value.isascii() or "." not in value:
-            return None
-        sid = value.rsplit(".", 1)[0]
-        if not sid:
-            return None
-        return sid if hmac.compare_digest(self.sign(sid).encode(), value.encode()) else None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                await self.warm_up()
                 self._sweeper = asyncio.create_task(self._sweep())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -154,111 +225,443 @@ class ComposeApp:
                 return
 
     async def _sweep(self) -> None:
-        """Without traffic, idle sessions would wait for the next request to be expired."""
-        period = min(60.0, self.sessions.ttl / 2)
+        """Without traffic, idle in-memory sessions would wait for the next request to expire."""
+        period = min(60.0, getattr(self.sessions, "ttl", 120.0) / 2)
         while True:
             await asyncio.sleep(period)
             self.expire_idle()
 
+    # -- one request ----------------------------------------------------------------------------
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = secrets.token_hex(8)
+        out = _Response(scope, send, request_id)
         request = Request(scope, receive)
         if request.method not in ("GET", "HEAD"):
             body = page("Method not allowed", f"{request.method} is not served here.")
-            response = HTMLResponse(body, 405, headers={**_NO_SHARING, "allow": "GET, HEAD"})
-            await response(scope, receive, send)
+            await out.whole(405, body, extra=[(b"allow", b"GET, HEAD")])
             return
         path = _route_path(scope)
         target = quote(path, safe="/:@!$&'()*+,;=-._~")
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
             target = f"{target}?{query}"
+        url = urljoin(self._base_url, target)
         try:
             cookie = request.cookies.get(self._cookie_name)
         except Exception:  # a cookie header no parser accepts is no cookie
             cookie = None
-        verified = self._verified_sid(cookie)
-        sid = verified or secrets.token_urlsafe(24)
-        request_id = secrets.token_hex(8)
-        status, body = await self._compose(sid, urljoin(self._base_url, target), path, request_id)
-        headers = {**_NO_SHARING, "x-request-id": request_id}
-        response = HTMLResponse(body, status, headers=headers)
-        if verified is None:
-            response.set_cookie(
-                self._cookie_name,
-                self.sign(sid),
-                httponly=True,
-                samesite="lax",
-                path="/",
-                secure=self._secure_cookie,
+        out.secure = self._secure_cookie or scope.get("scheme") == "https"
+        try:
+            if self._config is not None:
+                await self._serve_config(self._config, out, url, path, cookie)
+            else:
+                await self._serve_factory(out, url, path, cookie)
+        except Exception:
+            _log.exception("composing %s failed (request %s)", url, request_id)
+            if not out.started:
+                await out.whole(500, server_error(request_id=request_id))
+            else:
+                await out.finish()
+
+    async def _serve_config(
+        self, config: ComposeConfig, out: _Response, url: str, path: str, cookie: str | None
+    ) -> None:
+        active = self._route(config).check_activity_functions(url)
+        if not self._exists(active, path):  # no orchestrator, no session for a 404
+            await out.whole(404, not_found(path, request_id=out.request_id))
+            return
+        flow = await self._open_session(
+            cookie, config.global_state, out.request_id, secure=out.secure
+        )
+        run = self._new_run(config, url, active, out.request_id)
+        try:
+            if flow.initial is not None:
+                run.init_global_state(flow.initial)
+            run.orchestrator.register_micro_apps(self._registrations(config))
+            run.start(config.options)
+            if self.stream and self._cut is not None:
+                await self._stream(run, self._cut, out, flow)
+            else:
+                await self._whole(run, out, path, flow)
+        finally:
+            self._closing.spawn(run.aclose(self._close_timeout))
+
+    def _route(self, config: ComposeConfig) -> Orchestrator:
+        """One never-started orchestrator answering which apps a URL activates (no state)."""
+        if self._router is None:
+            from ..micro_apps import Orchestrator
+
+            self._router = Orchestrator(config.shell_html, loader=self._shared_loader())
+            self._router.register_micro_apps(self._registrations(config))
+        return self._router
+
+    def _registrations(self, config: ComposeConfig) -> list[MicroAppRegistration]:
+        return [app.registration() for app in config.apps]
+
+    def _new_run(self, config: ComposeConfig, url: str, active: list[str], rid: str) -> PageRun:
+        from ..micro_apps import Orchestrator
+
+        orchestrator = Orchestrator(config.shell_html, url=url, loader=self._shared_loader())
+        return PageRun(
+            orchestrator,
+            url=url,
+            active=active,
+            policies=self._policies,
+            request_id=rid,
+            deadline=self.deadline,
+            entries=self._entries,
+        )
+
+    def _primary(self, active: Sequence[str]) -> str | None:
+        """The first active app marked ``primary``, in document order (Tailor: only the first)."""
+        ordered = [slot.app for slot in self._cut.slots] if self._cut is not None else []
+        ordered += [name for name in self._policies if name not in ordered]
+        for name in ordered:
+            policy = self._policies.get(name)
+            if name in active and policy is not None and policy.primary:
+                return name
+        return None
+
+    async def _primary_verdict(self, run: PageRun) -> tuple[int, str | None, str | None]:
+        """Status, ``Location`` and failed primary (if any), once the primary has settled."""
+        primary = self._primary(run.active)
+        if primary is None:
+            return 200, None, None
+        outcome = await run.wait(primary)
+        if outcome is not Outcome.READY:
+            return 500, None, primary
+        moved = _moved_to(run.url, run.location)
+        return (302, moved, None) if moved is not None else (200, None, None)
+
+    async def _stream(
+        self, run: PageRun, cut: ShellCut, out: _Response, flow: _SessionFlow
+    ) -> None:
+        status, location, failed_primary = await self._primary_verdict(run)
+        cookie = await self._decide_session(flow, run.global_state(), out.request_id)
+        if location is not None:
+            await out.whole(302, "", location=location, cookie=cookie)
+            await self._finish_session(flow, run.global_state(), out.request_id)
+            return
+        await out.start(status, cookie=cookie)
+        await out.chunk(cut.segments[0])
+        for slot, segment in zip(cut.slots, cut.segments[1:], strict=True):
+            content = await self._slot_content(run, slot, failed_primary)
+            await out.chunk(content + segment)
+        await out.finish()
+        await self._finish_session(flow, run.global_state(), out.request_id)
+
+    async def _slot_content(self, run: PageRun, slot: Slot, failed_primary: str | None) -> str:
+        if slot.app not in run.active:
+            return slot.shell_content
+        policy = self._policies.get(slot.app)
+        if slot.app == failed_primary:
+            fallback = await self._fallback(run, policy)
+            return fallback or _failed_notice(slot.app, run.request_id)
+        outcome = await run.wait(slot.app)
+        if outcome is Outcome.READY:
+            return run.container_html(slot.container) or ""
+        return await self._fallback(run, policy)
+
+    async def _fallback(self, run: PageRun, policy: AppPolicy | None) -> str:
+        return await fallback_html(
+            policy, self._shared_loader(), request_id=run.request_id, time_left=1.0
+        )
+
+    async def _whole(self, run: PageRun, out: _Response, path: str, flow: _SessionFlow) -> None:
+        outcomes = await run.wait_all()
+        status, location, failed_primary = await self._primary_verdict(run)
+        broken: list[str] = []
+        for name, outcome in outcomes.items():
+            if outcome is Outcome.READY:
+                continue
+            policy = self._policies.get(name)
+            fallback = await self._fallback(run, policy)
+            if policy is not None:
+                run.fill(policy.container, fallback)
+            if not fallback:
+                broken.append(name)
+        if failed_primary is not None and failed_primary in broken:
+            broken.remove(failed_primary)
+            run.fill(
+                self._policies[failed_primary].container,
+                _failed_notice(failed_primary, run.request_id),
             )
-        await response(scope, receive, send)
+        cookie = await self._decide_session(flow, run.global_state(), out.request_id)
+        if location is not None:
+            await out.whole(302, "", location=location, cookie=cookie)
+        elif status == 500:
+            await out.whole(500, run.html, cookie=cookie)
+        else:
+            mounted = [n for n, o in outcomes.items() if o is Outcome.READY]
+            if broken and not self._exists(mounted, path):
+                await out.whole(502, bad_gateway(broken, request_id=out.request_id), cookie=cookie)
+            else:
+                await out.whole(200, run.html, cookie=cookie)
+        await self._finish_session(flow, run.global_state(), out.request_id)
 
-    async def _compose(self, sid: str, url: str, path: str, request_id: str) -> tuple[int, str]:
-        for _attempt in range(3):
-            session, evicted = self.sessions.touch(sid)
-            for old in evicted:
-                self._close_later(old)
-            async with session.lock:
-                if session.closed:
-                    continue
-                try:
-                    return await self._compose_in(session, url, path, request_id)
-                except Exception:
-                    _log.exception("composing %s failed (request %s)", url, request_id)
-                    return 500, server_error(request_id=request_id)
-        return 503, page("Too busy", "The session was recycled while waiting; try again.")
+    async def _serve_factory(self, out: _Response, url: str, path: str, cookie: str | None) -> None:
+        assert self._factory is not None
+        flow = await self._open_session(cookie, None, out.request_id, secure=out.secure)
+        errors: dict[str, BaseException] = {}
 
-    async def _compose_in(
-        self, session: Session, url: str, path: str, request_id: str
-    ) -> tuple[int, str]:
-        orchestrator = session.orchestrator
-        new = orchestrator is None
-        if orchestrator is None:
-            orchestrator = await self._factory(self._shared_loader(), url, session.record_error)
-            session.orchestrator = orchestrator
-        active = orchestrator.check_activity_functions(url)
-        if not self._exists(active, path):
-            # checked first: a 404 does not move the session
-            return 404, not_found(path, request_id=request_id)
-        mounted = orchestrator.get_mounted_apps() if new else await orchestrator.navigate(url)
-        stands_in = self._exists(mounted, path)
-        broken = [name for name in active if orchestrator.get_app_status(name) in BROKEN_STATUSES]
-        if broken and not stands_in:
-            for name in broken:
-                error = session.errors.get(name)
+        def on_error(error: BaseException) -> None:
+            name = getattr(error, "app_name", None)
+            errors[name if isinstance(name, str) else ""] = error
+
+        kwargs: dict[str, Any] = {}
+        if "on_error" in self._factory_takes:
+            kwargs["on_error"] = on_error
+        if "state" in self._factory_takes:
+            kwargs["state"] = copy.deepcopy(flow.loaded)
+        made = self._factory(self._shared_loader(), url, **kwargs)
+        orchestrator: SessionOrchestrator = await asyncio.wait_for(made, self.deadline)
+        try:
+            if "on_error" not in self._factory_takes:
+                orchestrator.add_error_handler(on_error)
+            state = _state_of(orchestrator)
+            if flow.loaded is None:
+                flow.initial = state
+            active = orchestrator.check_activity_functions(url)
+            if not self._exists(active, path):
+                await out.whole(404, not_found(path, request_id=out.request_id))
+                return
+            mounted = orchestrator.get_mounted_apps()
+            broken = [n for n in active if orchestrator.get_app_status(n) in BROKEN_STATUSES]
+            cookie_header = await self._decide_session(flow, state, out.request_id)
+            if broken and not self._exists(mounted, path):
+                for name in broken:
+                    error = errors.get(name)
+                    _log.error(
+                        "app %s at %s failed (request %s): %s",
+                        name,
+                        error_url(error) or "-",
+                        out.request_id,
+                        error if error is not None else "it failed to load or mount",
+                    )
+                body = bad_gateway(broken, request_id=out.request_id)
+                await out.whole(502, body, cookie=cookie_header)
+            else:
+                await out.whole(200, str(orchestrator.document.html), cookie=cookie_header)
+            await self._finish_session(flow, _state_of(orchestrator), out.request_id)
+        finally:
+            self._closing.spawn(_bounded_close(orchestrator, self._close_timeout))
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    async def _open_session(
+        self,
+        cookie: str | None,
+        default: Mapping[str, Any] | None,
+        request_id: str,
+        *,
+        secure: bool,
+    ) -> _SessionFlow:
+        claimed = self._signer.verify(cookie)
+        loaded: dict[str, Any] | None = None
+        if claimed is not None:
+            try:
+                data = await self.sessions.load(claimed)
+                if data is not None:
+                    loaded = SessionState.decode(data).global_state
+            except Exception as exc:
                 _log.error(
-                    "app %s failed at %s (request %s): %s",
-                    name,
-                    error_url(error) or self._entries.get(name) or "-",
+                    "session store unavailable; serving a fresh session (request %s): %s",
                     request_id,
-                    error if error is not None else "it failed to load or mount",
+                    exc,
                 )
-            return 502, bad_gateway(broken, request_id=request_id)
-        return 200, orchestrator.document.html
+        initial = copy.deepcopy(loaded if loaded is not None else _plain(default))
+        return _SessionFlow(claimed=claimed, loaded=loaded, initial=initial, secure=secure)
 
-    def _exists(self, active: list[str], path: str) -> bool:
+    def _identity(self, state: Mapping[str, Any] | None) -> Any:
+        return None if state is None else state.get(self.identity_key)
+
+    async def _decide_session(
+        self, flow: _SessionFlow, state: dict[str, Any] | None, request_id: str
+    ) -> str | None:
+        """At the first byte: which session the response belongs to; the cookie to set, if any.
+
+        Lazy: a request whose state never diverged from a fresh one gets no session. The id
+        rotates when the identity (``identity_key``) changes, so a planted id never signs in.
+        """
+        flow.identity = self._identity(state)
+        if flow.loaded is not None and flow.claimed is not None:
+            if flow.identity == self._identity(flow.loaded):
+                flow.sid = flow.claimed
+                return None
+            flow.rotated_from = flow.claimed
+        elif state == flow.initial:
+            return None
+        flow.sid = secrets.token_urlsafe(24)
+        return self._cookie(self.sign(flow.sid), secure=flow.secure)
+
+    async def _finish_session(
+        self, flow: _SessionFlow, state: dict[str, Any] | None, request_id: str
+    ) -> None:
+        """After the last byte: keep the state under the session decided at the first byte."""
+        if flow.sid is None:
+            if state != flow.initial:
+                _log.warning(
+                    "global state changed after the first byte of a response without a session; "
+                    "it is not kept (mark the app that changes it primary) (request %s)",
+                    request_id,
+                )
+            return
+        if self._identity(state) != flow.identity:
+            _log.warning(
+                "%r changed after the first byte; the change is not kept (request %s)",
+                self.identity_key,
+                request_id,
+            )
+            return
+        try:
+            if state != flow.loaded or flow.rotated_from is not None:
+                data = SessionState(global_state=state).encode()
+                if len(data) > self._max_state_bytes:
+                    raise SessionStateTooLargeError(len(data), self._max_state_bytes)
+                await self.sessions.save(flow.sid, data)
+            if flow.rotated_from is not None:
+                await self.sessions.delete(flow.rotated_from)
+        except SessionStateTooLargeError as exc:
+            _log.error("session state refused (request %s): %s", request_id, exc)
+        except (TypeError, ValueError) as exc:
+            _log.error("session state is not JSON; not kept (request %s): %s", request_id, exc)
+        except Exception as exc:
+            _log.error("session state not saved (request %s): %s", request_id, exc)
+
+    def _cookie(self, value: str, *, secure: bool) -> str:
+        parts = [f"{self._cookie_name}={value}", "HttpOnly", "Path=/", "SameSite=lax"]
+        if secure:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _exists(self, active: Iterable[str], path: str) -> bool:
         return path in self._shell_routes or any(n not in self._layout_apps for n in active)
 
     def _shared_loader(self) -> EntryLoader:
         if self._loader is None:
             from ..html_entry import EntryLoader
 
-            self._loader = EntryLoader()
+            options: dict[str, Any] = {}
+            config = self._config
+            if config is not None and config.trusted_origins is not None:
+                options["trusted_origins"] = config.trusted_origins
+            if config is not None and config.asset_origins is not None:
+                if "asset_origins" in _keyword_names(EntryLoader):
+                    options["asset_origins"] = config.asset_origins
+                else:
+                    _log.warning("asset_origins is set but this EntryLoader does not take it")
+            self._loader = EntryLoader(**options)
         return self._loader
 
-    def _close_later(self, session: Session) -> None:
-        self._closing.spawn(self._close_session(session))
 
-    @staticmethod
-    async def _close_session(session: Session) -> None:
-        async with session.lock:
-            session.closed = True
-            orchestrator, session.orchestrator = session.orchestrator, None
-            if orchestrator is not None:
-                try:
-                    await orchestrator.aclose()
-                except Exception:
-                    _log.exception("closing the orchestrator of an evicted session failed")
+class _Response:
+    """The ASGI response of one request, sent whole or in chunks."""
+
+    def __init__(self, scope: Scope, send: Send, request_id: str) -> None:
+        self._send = send
+        self._head = scope.get("method") == "HEAD"
+        self.request_id = request_id
+        self.started = False
+        self.secure = False
+        self._finished = False
+
+    def _headers(self, cookie: str | None, location: str | None) -> list[tuple[bytes, bytes]]:
+        headers = [*_NO_SHARING, (b"x-request-id", self.request_id.encode())]
+        if cookie is not None:
+            headers.append((b"set-cookie", cookie.encode("latin-1")))
+        if location is not None:
+            headers.append((b"location", location.encode("latin-1")))
+        return headers
+
+    async def start(
+        self,
+        status: int,
+        *,
+        cookie: str | None = None,
+        location: str | None = None,
+        extra: Sequence[tuple[bytes, bytes]] = (),
+        length: int | None = None,
+    ) -> None:
+        headers = self._headers(cookie, location) + list(extra)
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        self.started = True
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def chunk(self, text: str) -> None:
+        if text and not self._head:
+            await self._send(
+                {"type": "http.response.body", "body": text.encode(), "more_body": True}
+            )
+
+    async def finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def whole(
+        self,
+        status: int,
+        body: str,
+        *,
+        cookie: str | None = None,
+        location: str | None = None,
+        extra: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
+        data = body.encode()
+        await self.start(status, cookie=cookie, location=location, extra=extra, length=len(data))
+        self._finished = True
+        await self._send({"type": "http.response.body", "body": b"" if self._head else data})
+
+
+def _failed_notice(app: str, request_id: str) -> str:
+    import html
+
+    return (
+        f'<div class="mfe-error" role="alert" data-app="{html.escape(app)}">'
+        f"{HTTPStatus.INTERNAL_SERVER_ERROR.value} {HTTPStatus.INTERNAL_SERVER_ERROR.phrase}: "
+        f"the micro-app {html.escape(app)} could not be shown "
+        f"(request id <code>{html.escape(request_id)}</code>).</div>"
+    )
+
+
+def _moved_to(asked: str, now: str) -> str | None:
+    """Where the primary app navigated to, as a path, when it left the asked URL."""
+    before, after = urlsplit(asked), urlsplit(now)
+    if (before.path, before.query) == (after.path, after.query):
+        return None
+    return after.path + (f"?{after.query}" if after.query else "")
+
+
+def _plain(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else dict(state)
+
+
+def _state_of(orchestrator: Any) -> dict[str, Any] | None:
+    store = getattr(orchestrator, "global_state", None)
+    state = getattr(store, "state", None)
+    return state if isinstance(state, dict) else None
+
+
+def _keyword_names(fn: Any) -> frozenset[str]:
+    if fn is None:
+        return frozenset()
+    try:
+        return frozenset(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
+
+
+async def _bounded_close(orchestrator: SessionOrchestrator, limit: float) -> None:
+    try:
+        await asyncio.wait_for(orchestrator.aclose(), limit)
+    except TimeoutError:
+        _log.warning("an orchestrator took over %.3g s to close; abandoned", limit)
+    except Exception:
+        _log.exception("closing an orchestrator failed")
 
 
 def _route_path(scope: Scope) -> str:

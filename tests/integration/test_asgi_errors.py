@@ -34,7 +34,7 @@ async def down_upstream() -> AsyncIterator[str]:
 async def test_502_names_the_app_and_status_and_logs_the_url_under_the_request_id(
     down_upstream: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = ComposeApp(_config(down_upstream))
+    app = ComposeApp(_config(down_upstream), stream=False)
     caplog.set_level(logging.INFO, logger="orchestrator.asgi")
     async with (
         LoopbackASGIServer(app, lifespan="on") as server,
