@@ -66,6 +66,8 @@ class _SessionFlow:
     rotated_from: str | None = None
     identity: Any = None
     secure: bool = False
+    store_failed: bool = False
+    """The store could not be read: the visitor's cookie is left alone and nothing is kept."""
 
 
 class ComposeApp:
@@ -142,8 +144,10 @@ class ComposeApp:
                 "a shared session store needs secret_key (or MFE_SECRET_KEY): every worker "
                 "must sign and verify cookies with the same key"
             )
-        self.sessions: SessionStore = session_store or MemorySessionStore(
-            ttl=session_ttl, max_record_bytes=max_state_bytes, clock=clock
+        self.sessions: SessionStore = (
+            MemorySessionStore(ttl=session_ttl, max_record_bytes=max_state_bytes, clock=clock)
+            if session_store is None  # not ``or``: an empty store has a length of 0
+            else session_store
         )
         self._max_state_bytes = max_state_bytes
         self._layout_apps = layout
@@ -340,16 +344,17 @@ class ComposeApp:
         status, location, failed_primary = await self._primary_verdict(run)
         cookie = await self._decide_session(flow, run.global_state(), out.request_id)
         if location is not None:
-            await out.whole(302, "", location=location, cookie=cookie)
             await self._finish_session(flow, run.global_state(), out.request_id)
+            await out.whole(302, "", location=location, cookie=cookie)
             return
         await out.start(status, cookie=cookie)
         await out.chunk(cut.segments[0])
         for slot, segment in zip(cut.slots, cut.segments[1:], strict=True):
             content = await self._slot_content(run, slot, failed_primary)
             await out.chunk(content + segment)
-        await out.finish()
+        # kept before the last byte: the visitor's next request may reach another worker
         await self._finish_session(flow, run.global_state(), out.request_id)
+        await out.finish()
 
     async def _slot_content(self, run: PageRun, slot: Slot, failed_primary: str | None) -> str:
         if slot.app not in run.active:
@@ -387,7 +392,9 @@ class ComposeApp:
                 self._policies[failed_primary].container,
                 _failed_notice(failed_primary, run.request_id),
             )
-        cookie = await self._decide_session(flow, run.global_state(), out.request_id)
+        state = run.global_state()
+        cookie = await self._decide_session(flow, state, out.request_id)
+        await self._finish_session(flow, state, out.request_id)
         if location is not None:
             await out.whole(302, "", location=location, cookie=cookie)
         elif status == 500:
@@ -398,7 +405,6 @@ class ComposeApp:
                 await out.whole(502, bad_gateway(broken, request_id=out.request_id), cookie=cookie)
             else:
                 await out.whole(200, run.html, cookie=cookie)
-        await self._finish_session(flow, run.global_state(), out.request_id)
 
     async def _serve_factory(self, out: _Response, url: str, path: str, cookie: str | None) -> None:
         assert self._factory is not None
@@ -429,6 +435,7 @@ class ComposeApp:
             mounted = orchestrator.get_mounted_apps()
             broken = [n for n in active if orchestrator.get_app_status(n) in BROKEN_STATUSES]
             cookie_header = await self._decide_session(flow, state, out.request_id)
+            await self._finish_session(flow, _state_of(orchestrator), out.request_id)
             if broken and not self._exists(mounted, path):
                 for name in broken:
                     error = errors.get(name)
@@ -443,7 +450,6 @@ class ComposeApp:
                 await out.whole(502, body, cookie=cookie_header)
             else:
                 await out.whole(200, str(orchestrator.document.html), cookie=cookie_header)
-            await self._finish_session(flow, _state_of(orchestrator), out.request_id)
         finally:
             self._closing.spawn(_bounded_close(orchestrator, self._close_timeout))
 
@@ -459,19 +465,23 @@ class ComposeApp:
     ) -> _SessionFlow:
         claimed = self._signer.verify(cookie)
         loaded: dict[str, Any] | None = None
+        failed = False
         if claimed is not None:
             try:
                 data = await self.sessions.load(claimed)
                 if data is not None:
                     loaded = SessionState.decode(data).global_state
             except Exception as exc:
+                failed = True
                 _log.error(
                     "session store unavailable; serving a fresh session (request %s): %s",
                     request_id,
                     exc,
                 )
         initial = copy.deepcopy(loaded if loaded is not None else _plain(default))
-        return _SessionFlow(claimed=claimed, loaded=loaded, initial=initial, secure=secure)
+        return _SessionFlow(
+            claimed=claimed, loaded=loaded, initial=initial, secure=secure, store_failed=failed
+        )
 
     def _identity(self, state: Mapping[str, Any] | None) -> Any:
         return None if state is None else state.get(self.identity_key)
@@ -485,6 +495,8 @@ class ComposeApp:
         rotates when the identity (``identity_key``) changes, so a planted id never signs in.
         """
         flow.identity = self._identity(state)
+        if flow.store_failed:
+            return None
         if flow.loaded is not None and flow.claimed is not None:
             if flow.identity == self._identity(flow.loaded):
                 flow.sid = flow.claimed
@@ -500,7 +512,12 @@ class ComposeApp:
     ) -> None:
         """After the last byte: keep the state under the session decided at the first byte."""
         if flow.sid is None:
-            if state != flow.initial:
+            if flow.store_failed and state != flow.initial:
+                _log.error(
+                    "session store unavailable; this request's state is not kept (request %s)",
+                    request_id,
+                )
+            elif state != flow.initial:
                 _log.warning(
                     "global state changed after the first byte of a response without a session; "
                     "it is not kept (mark the app that changes it primary) (request %s)",
