@@ -168,13 +168,13 @@ def parse_config(
     options = _table(data, "options", source)
     state = data.get("global_state")
     if state is not None and not isinstance(state, dict):
-        raise ConfigError(source, "global_state", "must be a table")
+        raise ConfigError(source, "global_state", f"must be a table, got {_got(state)}")
     routes = _str_list(data.get("shell_routes", ["/"]), source, "shell_routes")
     if any(not route.startswith("/") for route in routes):
         raise ConfigError(source, "shell_routes", "each route must start with '/'")
     url = data.get("url", "http://localhost/")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(source, "url", "must be an http(s) URL")
+        raise ConfigError(source, "url", f"must be a string (an http(s) URL), got {_got(url)}")
     raw_apps = data.get("apps")
     if not isinstance(raw_apps, list) or not raw_apps:
         raise ConfigError(source, "apps", "needs at least one [[apps]] table")
@@ -189,13 +189,15 @@ def parse_config(
     }
     stream = data.get("stream", True)
     if not isinstance(stream, bool):
-        raise ConfigError(source, "stream", "must be true or false (a boolean)")
+        raise ConfigError(source, "stream", f"must be a boolean, got {_got(stream)}")
     deadline = data.get("deadline")
     if deadline is not None:
         deadline = _seconds(deadline, source, "deadline")
     identity_key = data.get("identity_key", "user")
     if not isinstance(identity_key, str) or not identity_key:
-        raise ConfigError(source, "identity_key", "must be a non-empty string")
+        raise ConfigError(
+            source, "identity_key", f"must be a non-empty string, got {_got(identity_key)}"
+        )
     return ComposeConfig(
         shell_html=shell_html,
         apps=apps,
@@ -215,7 +217,9 @@ def parse_config(
 def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
     shell = data.get("shell")
     if not isinstance(shell, str) or not shell:
-        raise ConfigError(source, "shell", "must be the path of the shell HTML file")
+        raise ConfigError(
+            source, "shell", f"must be a string (the shell HTML file), got {_got(shell)}"
+        )
     shell_path = base_dir / shell
     try:
         return shell_path.read_text(encoding="utf-8")
@@ -225,10 +229,12 @@ def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
 
 def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     if not isinstance(raw, dict):
-        raise ConfigError(source, f"apps[{index}]", "must be a table")
+        raise ConfigError(source, f"apps[{index}]", f"must be a table, got {_got(raw)}")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise ConfigError(source, f"apps[{index}].name", "must be a non-empty string")
+        raise ConfigError(
+            source, f"apps[{index}].name", f"must be a non-empty string, got {_got(name)}"
+        )
     unknown = sorted(set(raw) - _APP_KEYS)
     if unknown:
         raise ConfigError(
@@ -240,17 +246,26 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     if entry is not None and (
         not isinstance(entry, str) or not entry.startswith(("http://", "https://"))
     ):
-        raise ConfigError(source, "entry", "must be an http(s) URL", app=name)
+        raise ConfigError(
+            source, "entry", f"must be a string (an http(s) URL), got {_got(entry)}", app=name
+        )
     app_dir: Path | None = None
     if folder is not None:
         if not isinstance(folder, str):
-            raise ConfigError(source, "dir", "must be a path", app=name)
+            raise ConfigError(
+                source, "dir", f"must be a string (a folder), got {_got(folder)}", app=name
+            )
         app_dir = (base_dir / folder).resolve()
         if not (app_dir / "index.html").is_file():
             raise ConfigError(source, "dir", f"{app_dir} has no index.html", app=name)
     container = raw.get("container")
     if not isinstance(container, str) or not container:
-        raise ConfigError(source, "container", "must be a CSS selector", app=name)
+        raise ConfigError(
+            source,
+            "container",
+            f"must be a string (a CSS selector), got {_got(container)}",
+            app=name,
+        )
     rule = raw.get("active_rule")
     if isinstance(rule, str):
         rule = [rule]
@@ -259,16 +274,18 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         raise ConfigError(source, "active_rule", "needs at least one path", app=name)
     props = raw.get("props", {})
     if not isinstance(props, dict):
-        raise ConfigError(source, "props", "must be a table", app=name)
+        raise ConfigError(source, "props", f"must be a table, got {_got(props)}", app=name)
     flags = {}
     for key in ("layout", "primary", "keep_alive"):
         flags[key] = raw.get(key, False)
         if not isinstance(flags[key], bool):
-            raise ConfigError(source, key, "must be true or false (a boolean)", app=name)
+            raise ConfigError(source, key, f"must be a boolean, got {_got(flags[key])}", app=name)
     timeout = _seconds(raw.get("timeout", DEFAULT_APP_TIMEOUT), source, "timeout", app=name)
     fallback = raw.get("fallback")
     if fallback is not None and not isinstance(fallback, str):
-        raise ConfigError(source, "fallback", "must be a string (HTML or a URL)", app=name)
+        raise ConfigError(
+            source, "fallback", f"must be a string (HTML or a URL), got {_got(fallback)}", app=name
+        )
     return AppConfig(
         name=name,
         container=container,
@@ -284,20 +301,40 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     )
 
 
+def _got(value: Any) -> str:
+    """What a TOML value is, in TOML's words, for one-line config errors."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return "nothing" if value is None else type(value).__name__
+
+
 def _seconds(value: Any, source: str, key: str, *, app: str | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(source, key, "must be a positive number of seconds", app=app)
+        raise ConfigError(
+            source, key, f"must be a positive number (seconds), got {_got(value)}", app=app
+        )
     return float(value)
 
 
 def _table(data: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(source, key, "must be a table")
+        raise ConfigError(source, key, f"must be a table, got {_got(value)}")
     return value
 
 
 def _str_list(value: Any, source: str, key: str, *, app: str | None = None) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(source, key, "must be a string or a list of strings", app=app)
+        raise ConfigError(
+            source, key, f"must be a string or an array of strings, got {_got(value)}", app=app
+        )
     return list(value)

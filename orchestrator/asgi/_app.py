@@ -162,6 +162,8 @@ class ComposeApp:
         self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
         self._factory_takes = _keyword_names(self._factory)
+        if self._config is not None:
+            self._route(self._config)  # a registration the app layer refuses fails here, once
 
     # -- ASGI ---------------------------------------------------------------------------------
 

@@ -1,0 +1,124 @@
+"""The TOML composition format: every key read, and each mistake reported on one line naming the
+file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.config import DEFAULT_APP_TIMEOUT, ConfigError, load_config
+
+_SHELL = "<html><body><div id='main'></div></body></html>"
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "shell.html").write_text(_SHELL)
+    path = tmp_path / "site.toml"
+    path.write_text(body)
+    return path
+
+
+_APP = """
+[[apps]]
+name = "shop"
+entry = "http://127.0.0.1:9/shop/"
+container = "#main"
+active_rule = "/shop"
+"""
+
+
+def test_every_serving_key_is_read(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """shell = "shell.html"
+trusted_origins = ["https://apps.example"]
+asset_origins = ["https://cdn.example"]
+stream = false
+deadline = 2.5
+identity_key = "account"
+"""
+        + _APP
+        + """timeout = 0.5
+fallback = "<p>resting</p>"
+primary = true
+keep_alive = true
+""",
+    )
+    config = load_config(path)
+    assert config.trusted_origins == ("https://apps.example",)
+    assert config.asset_origins == ("https://cdn.example",)
+    assert config.stream is False and config.deadline == 2.5 and config.identity_key == "account"
+    (app,) = config.apps
+    assert (app.timeout, app.fallback, app.primary, app.keep_alive) == (
+        0.5,
+        "<p>resting</p>",
+        True,
+        True,
+    )
+    assert app.fallback_url is None
+
+
+def test_defaults_are_tailors(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, 'shell = "shell.html"\n' + _APP))
+    (app,) = config.apps
+    assert app.timeout == DEFAULT_APP_TIMEOUT == 3.0
+    assert not app.primary and app.fallback is None
+    assert config.stream is True and config.deadline is None and config.identity_key == "user"
+    assert config.trusted_origins is None and config.asset_origins is None
+    assert "keep_alive" not in app.registration()
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "expected"),
+    [
+        ("timeout = 'soon'", "timeout", "must be a positive number (seconds), got a string"),
+        ("timeout = 0", "timeout", "must be a positive number (seconds), got a number (0)"),
+        ("timeout = true", "timeout", "got a boolean"),
+        ("primary = 'yes'", "primary", "must be a boolean, got a string ('yes')"),
+        ("fallback = 3", "fallback", "must be a string (HTML or a URL), got a number (3)"),
+        ("container = 1", "container", "must be a string (a CSS selector), got a number (1)"),
+        ("colour = 'red'", "colour", "unknown key"),
+    ],
+)
+def test_an_app_key_of_the_wrong_type_is_one_line_naming_file_key_and_type(
+    tmp_path: Path, extra: str, key: str, expected: str
+) -> None:
+    body = 'shell = "shell.html"\n' + _APP
+    if extra.startswith("container"):
+        body = body.replace('container = "#main"\n', "")
+    path = _write(tmp_path, body + extra + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: app 'shop', key '{key}': ")
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("top", "key", "expected"),
+    [
+        ("trusted_origins = 'x'", "trusted_origins", "must be a string or an array of strings"),
+        ("asset_origins = [1]", "asset_origins", "an array of strings, got an array"),
+        ("stream = 1", "stream", "must be a boolean, got a number (1)"),
+        ("deadline = -1", "deadline", "must be a positive number (seconds)"),
+        ("identity_key = ''", "identity_key", "must be a non-empty string"),
+        ("global_state = 3", "global_state", "must be a table, got a number (3)"),
+    ],
+)
+def test_a_top_level_key_of_the_wrong_type_is_one_line(
+    tmp_path: Path, top: str, key: str, expected: str
+) -> None:
+    path = _write(tmp_path, f'shell = "shell.html"\n{top}\n' + _APP)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path}: key '{key}': ")
+    assert expected in message
+
+
+def test_a_fallback_url_is_told_apart_from_html(tmp_path: Path) -> None:
+    body = 'shell = "shell.html"\n' + _APP + 'fallback = "https://cdn.example/fb.html"\n'
+    (app,) = load_config(_write(tmp_path, body)).apps
+    assert app.fallback_url == "https://cdn.example/fb.html"
