@@ -5,6 +5,8 @@ Kept as plain typed records so the CLI, the ASGI app and tests build the same or
 
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,7 @@ __all__ = [
     "ConfigError",
     "load_config",
     "parse_config",
+    "shell_fragments",
 ]
 
 _TOP_KEYS = frozenset(
@@ -175,10 +178,14 @@ def parse_config(
     url = data.get("url", "http://localhost/")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigError(source, "url", f"must be a string (an http(s) URL), got {_got(url)}")
-    raw_apps = data.get("apps")
-    if not isinstance(raw_apps, list) or not raw_apps:
-        raise ConfigError(source, "apps", "needs at least one [[apps]] table")
+    shell_html, fragments = shell_fragments(shell_html, source=source)
+    raw_apps = data.get("apps", [] if fragments else None)
+    if not isinstance(raw_apps, list) or not (raw_apps or fragments):
+        raise ConfigError(
+            source, "apps", "needs at least one [[apps]] table (or a <fragment> in the shell)"
+        )
     apps = tuple(_parse_app(raw, index, base_dir, source) for index, raw in enumerate(raw_apps))
+    apps += fragments
     names = [app.name for app in apps]
     for name in names:
         if names.count(name) > 1:
@@ -212,6 +219,71 @@ def parse_config(
         deadline=deadline,
         identity_key=identity_key,
     )
+
+
+_FRAGMENT = re.compile(
+    r"""<fragment(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*?)\s*/?>(?:\s*</fragment\s*>)?""",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
+
+
+def shell_fragments(
+    shell_html: str, *, source: str = "<shell>"
+) -> tuple[str, tuple[AppConfig, ...]]:
+    """Tailor's ``<fragment src timeout fallback-src primary async public id>`` tags of a shell,
+    each turned into an app slot: the shell with a container in each tag's place, and the apps.
+
+    ``src`` is the fragment's HTML entry; ``timeout`` is in milliseconds as in Tailor (default
+    3000); ``primary`` as an app's; ``async`` and ``public`` are accepted (slots stream in order
+    anyway, and no request headers are forwarded to any app). A fragment is active on every path
+    of the shell but, like a layout app, does not make a path exist.
+    """
+    apps: list[AppConfig] = []
+
+    def replace(match: re.Match[str]) -> str:
+        attrs: dict[str, str] = {}
+        for name, double, single, bare in _ATTRIBUTE.findall(match.group(1)):
+            attrs[name.lower()] = html.unescape(double or single or bare)
+        key = f"fragment[{len(apps)}]"
+        src = attrs.get("src", "")
+        if not src.startswith(("http://", "https://")):
+            raise ConfigError(source, f"{key}.src", f"must be an http(s) URL, got {src!r}")
+        name = attrs.get("id") or f"fragment-{len(apps)}"
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
+            raise ConfigError(source, f"{key}.id", f"must be a plain name, got {name!r}")
+        timeout = DEFAULT_APP_TIMEOUT
+        if "timeout" in attrs:
+            try:
+                timeout = int(attrs["timeout"]) / 1000
+            except ValueError:
+                timeout = 0.0
+            if timeout <= 0:
+                raise ConfigError(
+                    source,
+                    f"{key}.timeout",
+                    f"must be a positive integer (milliseconds), got {attrs['timeout']!r}",
+                )
+        fallback = attrs.get("fallback-src") or None
+        if fallback is not None and not fallback.startswith(("http://", "https://")):
+            raise ConfigError(
+                source, f"{key}.fallback-src", f"must be an http(s) URL, got {fallback!r}"
+            )
+        apps.append(
+            AppConfig(
+                name=name,
+                container=f'[data-mfe-fragment="{name}"]',
+                active_rule=("/",),
+                entry=src,
+                layout=True,
+                timeout=timeout,
+                fallback=fallback,
+                primary="primary" in attrs,
+            )
+        )
+        return f'<div data-mfe-fragment="{name}"></div>'
+
+    return _FRAGMENT.sub(replace, shell_html), tuple(apps)
 
 
 def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:

@@ -122,3 +122,46 @@ def test_a_fallback_url_is_told_apart_from_html(tmp_path: Path) -> None:
     body = 'shell = "shell.html"\n' + _APP + 'fallback = "https://cdn.example/fb.html"\n'
     (app,) = load_config(_write(tmp_path, body)).apps
     assert app.fallback_url == "https://cdn.example/fb.html"
+
+
+def test_tailor_fragment_tags_become_app_slots(tmp_path: Path) -> None:
+    (tmp_path / "shell.html").write_text(
+        "<html><body>"
+        '<fragment id="header" src="http://127.0.0.1:9/header/" timeout="500"></fragment>'
+        '<fragment src="http://127.0.0.1:9/content/" primary async public '
+        "fallback-src='http://127.0.0.1:9/fallback.html'/>"
+        "<fragment-list>kept</fragment-list>"
+        "</body></html>"
+    )
+    path = tmp_path / "site.toml"
+    path.write_text('shell = "shell.html"\n')
+    config = load_config(path)
+    header, content = config.apps
+    assert (header.name, header.entry, header.timeout, header.primary) == (
+        "header",
+        "http://127.0.0.1:9/header/",
+        0.5,
+        False,
+    )
+    assert header.layout and header.active_rule == ("/",)
+    assert content.name == "fragment-1" and content.primary and content.timeout == 3.0
+    assert content.fallback_url == "http://127.0.0.1:9/fallback.html"
+    assert '<div data-mfe-fragment="header"></div>' in config.shell_html
+    assert "<fragment " not in config.shell_html and "<fragment-list>kept" in config.shell_html
+
+
+@pytest.mark.parametrize(
+    ("tag", "key", "expected"),
+    [
+        ("<fragment></fragment>", "fragment[0].src", "must be an http(s) URL, got ''"),
+        ('<fragment src="http://a/" timeout="soon">', "fragment[0].timeout", "milliseconds"),
+        ('<fragment src="http://a/" fallback-src="x">', "fragment[0].fallback-src", "http(s)"),
+    ],
+)
+def test_a_bad_fragment_tag_is_one_line(tmp_path: Path, tag: str, key: str, expected: str) -> None:
+    (tmp_path / "shell.html").write_text(f"<html><body>{tag}</body></html>")
+    path = tmp_path / "site.toml"
+    path.write_text('shell = "shell.html"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: key '{key}': ") and expected in str(caught.value)

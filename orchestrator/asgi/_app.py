@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import inspect
 import logging
 import secrets
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from .._tasks import TaskSet
-from ..config import ComposeConfig
+from ..config import ComposeConfig, shell_fragments
 from ..status import BROKEN_STATUSES
 from ._errors import SessionStateTooLargeError
 from ._factory import OrchestratorFactory, SessionOrchestrator
@@ -103,7 +104,7 @@ class ComposeApp:
         self._config: ComposeConfig | None = None
         self._factory: OrchestratorFactory | None = None
         if isinstance(config_or_factory, ComposeConfig):
-            config = config_or_factory
+            config = _with_fragments(config_or_factory)
             missing = [app.name for app in config.unserved()]
             if missing:
                 raise ValueError(f"apps {missing} of {config.source} have no entry URL; serve them")
@@ -205,6 +206,9 @@ class ComposeApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+        pending = list(self._closing)
+        if pending:  # each close is bounded; let them finish rather than cut them short
+            await asyncio.wait(pending, timeout=2 * self._close_timeout + 1.0)
         await self._closing.aclose()
         if self._router is not None:
             await self._router.aclose()
@@ -645,6 +649,14 @@ def _failed_notice(app: str, request_id: str) -> str:
         f"the micro-app {html.escape(app)} could not be shown "
         f"(request id <code>{html.escape(request_id)}</code>).</div>"
     )
+
+
+def _with_fragments(config: ComposeConfig) -> ComposeConfig:
+    """A config whose shell still holds Tailor ``<fragment>`` tags, with each one an app."""
+    shell, fragments = shell_fragments(config.shell_html, source=config.source)
+    if not fragments:
+        return config
+    return dataclasses.replace(config, shell_html=shell, apps=config.apps + fragments)
 
 
 def _moved_to(asked: str, now: str) -> str | None:

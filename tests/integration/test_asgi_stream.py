@@ -88,11 +88,12 @@ async def serve() -> AsyncIterator[Any]:
         await server.stop()
 
 
-async def _timed_get(url: str) -> tuple[httpx.Response, float, float, bytes]:
+async def _timed_get(url: str, *, warm: bool = True) -> tuple[httpx.Response, float, float, bytes]:
     """The response, seconds to its first body byte and to its end, and the body (timed on a
     connection already open, so the figure is the server's, not the client's set-up)."""
     async with httpx.AsyncClient(timeout=30) as client:
-        await client.get(url.rsplit("/", 1)[0] + "/")
+        if warm:
+            await client.get(url.rsplit("/", 1)[0] + "/")
         started = time.perf_counter()
         async with client.stream("GET", url) as response:
             first = None
@@ -233,3 +234,34 @@ async def test_the_whole_page_path_keeps_fallbacks_and_timeouts_too(
     assert time.perf_counter() - started < 1.5
     assert response.status_code == 200 and "resting" in response.text
     assert "content-length" in response.headers
+
+
+async def test_a_shell_of_tailor_fragment_tags_streams_in_order_with_fallbacks(
+    upstream: LoopbackServer, serve: Any
+) -> None:
+    upstream.route("/content/", Reply(body="<article id='main'>content</article>", delay=0.2))
+    upstream.route("/footer/", Reply(body="<small>late</small>", delay=3.0))
+    upstream.route("/fallback.html", Reply(body="<small id='fb'>footer fallback</small>"))
+    shell = (
+        "<html><body>"
+        f'<fragment id="header" src="{upstream.url_for("/header/")}"></fragment>'
+        f'<fragment id="content" src="{upstream.url_for("/content/")}" primary></fragment>'
+        f'<fragment id="footer" src="{upstream.url_for("/footer/")}" timeout="300" '
+        f'fallback-src="{upstream.url_for("/fallback.html")}"></fragment>'
+        "</body></html>"
+    )
+    config = ComposeConfig(shell_html=shell, apps=(), options={"prefetch": False})
+    url = await serve(ComposeApp(config))
+    response, first, total, body = await _timed_get(url, warm=False)
+    page = body.decode()
+    assert response.status_code == 200
+    assert first >= 0.15  # the first byte waited for the primary fragment
+    assert total < 1.5
+    assert page.index('id="nav"') < page.index('id="main"') < page.index("footer fallback")
+    assert "late" not in page and "<fragment" not in page
+
+    upstream.route("/content/", Reply(status=503, body="down"))
+    fresh = await serve(ComposeApp(config))  # a loader of its own: the good entry is not cached
+    async with httpx.AsyncClient(base_url=fresh) as client:
+        failed = await client.get("/")
+    assert failed.status_code == 500 and 'id="nav"' in failed.text
