@@ -16,6 +16,7 @@ import inspect
 import logging
 import secrets
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -76,9 +77,11 @@ class ComposeApp:
 
     ``config_or_factory`` is a ``ComposeConfig`` whose apps all have entry URLs, or an async
     ``factory(loader, url)`` returning a started orchestrator (it may also take ``on_error`` and
-    ``state``, the session's global state). ``layout_apps`` are apps active everywhere that do not
-    make a path exist; ``shell_routes`` are paths the shell answers alone. A factory's pages are
-    sent whole (it hides the slots); a config's stream unless ``stream=False``.
+    ``state``, the session's global state, ``None`` for a fresh one; give the fresh one as
+    ``global_state`` so a factory's sessions start when a request changes it). ``layout_apps``
+    are apps active everywhere that do not make a path exist; ``shell_routes`` are paths the
+    shell answers alone. A factory's pages are sent whole (it hides the slots); a config's
+    stream unless ``stream=False``.
     """
 
     def __init__(
@@ -100,9 +103,19 @@ class ComposeApp:
         base_url: str | None = None,
         close_timeout: float = CLOSE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        max_sessions: int | None = None,
+        global_state: Mapping[str, Any] | None = None,
     ) -> None:
+        if max_sessions is not None:
+            warnings.warn(
+                "ComposeApp(max_sessions=...) is ignored: sessions are state in a SessionStore, "
+                "bounded in bytes (MemorySessionStore(max_bytes=...))",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self._config: ComposeConfig | None = None
         self._factory: OrchestratorFactory | None = None
+        self._fresh_state: dict[str, Any] | None = None
         if isinstance(config_or_factory, ComposeConfig):
             config = _with_fragments(config_or_factory)
             missing = [app.name for app in config.unserved()]
@@ -131,6 +144,7 @@ class ComposeApp:
             self.stream = False
             self.deadline = deadline
             self.identity_key = identity_key or "user"
+            self._fresh_state = _plain(global_state)
         else:
             raise TypeError(
                 "ComposeApp needs a ComposeConfig or an async factory(loader, url), "
@@ -414,7 +428,9 @@ class ComposeApp:
 
     async def _serve_factory(self, out: _Response, url: str, path: str, cookie: str | None) -> None:
         assert self._factory is not None
-        flow = await self._open_session(cookie, None, out.request_id, secure=out.secure)
+        flow = await self._open_session(
+            cookie, self._fresh_state, out.request_id, secure=out.secure
+        )
         errors: dict[str, BaseException] = {}
 
         def on_error(error: BaseException) -> None:
@@ -432,8 +448,8 @@ class ComposeApp:
             if "on_error" not in self._factory_takes:
                 orchestrator.add_error_handler(on_error)
             state = _state_of(orchestrator)
-            if flow.loaded is None:
-                flow.initial = state
+            if flow.loaded is None and self._fresh_state is None:
+                flow.initial = state  # no baseline known: only the session's own changes count
             active = orchestrator.check_activity_functions(url)
             if not self._exists(active, path):
                 await out.whole(404, not_found(path, request_id=out.request_id))

@@ -385,3 +385,33 @@ async def test_a_user_factory_taking_on_error_gets_the_cause_into_the_502() -> N
         await app.aclose()
         assert response.status_code == 502
         assert "alpha" in response.text and "HTTP status 500" not in response.text
+
+
+async def test_a_factory_taking_state_gets_the_sessions_global_state() -> None:
+    from orchestrator import Orchestrator
+
+    seen: list[Any] = []
+
+    async def factory(loader: Any, url: str, state: Any = None) -> Any:
+        seen.append(state)
+        tab = Orchestrator("<html><body><p>hi</p></body></html>", url=url)
+        tab.init_global_state(state or {"user": ""})
+        if "/login" in url:
+            tab.init_global_state({"user": "alice"})
+        await tab.start()
+        return tab
+
+    app = ComposeApp(
+        factory,
+        loader=object(),  # type: ignore[arg-type]
+        secret_key="k",
+        shell_routes=["/", "/login"],
+        global_state={"user": ""},
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert "set-cookie" not in (await client.get("/")).headers
+        assert "set-cookie" in (await client.get("/login")).headers
+        await client.get("/")
+    await app.aclose()
+    assert seen == [None, None, {"user": "alice"}]
