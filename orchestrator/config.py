@@ -177,7 +177,7 @@ def parse_config(
         raise ConfigError(source, "shell_routes", "each route must start with '/'")
     url = data.get("url", "http://localhost/")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(source, "url", f"must be a string (an http(s) URL), got {_got(url)}")
+        raise ConfigError(source, "url", f"must be an http(s) URL (a string), got {_got(url)}")
     shell_html, fragments = shell_fragments(shell_html, source=source)
     raw_apps = data.get("apps", [] if fragments else None)
     if not isinstance(raw_apps, list) or not (raw_apps or fragments):
@@ -319,7 +319,7 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         not isinstance(entry, str) or not entry.startswith(("http://", "https://"))
     ):
         raise ConfigError(
-            source, "entry", f"must be a string (an http(s) URL), got {_got(entry)}", app=name
+            source, "entry", f"must be an http(s) URL (a string), got {_got(entry)}", app=name
         )
     app_dir: Path | None = None
     if folder is not None:
