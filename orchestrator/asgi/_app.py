@@ -299,6 +299,7 @@ class ComposeApp:
             cookie, config.global_state, out.request_id, secure=out.secure
         )
         run = self._new_run(config, url, active, out.request_id)
+        run.root_path = out.root_path
         try:
             if flow.initial is not None:
                 run.init_global_state(flow.initial)
@@ -355,7 +356,7 @@ class ComposeApp:
         outcome = await run.wait(primary)
         if outcome is not Outcome.READY:
             return 500, None, primary
-        moved = _moved_to(run.url, run.location)
+        moved = _moved_to(run.url, run.location, run.root_path)
         return (302, moved, None) if moved is not None else (200, None, None)
 
     async def _stream(
@@ -602,6 +603,7 @@ class _Response:
     def __init__(self, scope: Scope, send: Send, request_id: str) -> None:
         self._send = send
         self._head = scope.get("method") == "HEAD"
+        self.root_path: str = scope.get("root_path", "")
         self.request_id = request_id
         self.started = False
         self.secure = False
@@ -675,12 +677,17 @@ def _with_fragments(config: ComposeConfig) -> ComposeConfig:
     return dataclasses.replace(config, shell_html=shell, apps=config.apps + fragments)
 
 
-def _moved_to(asked: str, now: str) -> str | None:
-    """Where the primary app navigated to, as a path, when it left the asked URL."""
+def _moved_to(asked: str, now: str, root: str = "") -> str | None:
+    """Where the primary app navigated to, as a path of this origin (below ``root``), when it
+    left the asked URL. Never another origin: ``//host`` paths collapse to one slash."""
     before, after = urlsplit(asked), urlsplit(now)
     if (before.path, before.query) == (after.path, after.query):
         return None
-    return after.path + (f"?{after.query}" if after.query else "")
+    path = "/" + after.path.lstrip("/")
+    target = quote(root.rstrip("/") + path, safe="/%:@!$&'()*+,;=-._~")
+    if after.query:
+        target += "?" + quote(after.query, safe="/%:@!$&'()*+,;=-._~?")
+    return target
 
 
 def _plain(state: Mapping[str, Any] | None) -> dict[str, Any] | None:

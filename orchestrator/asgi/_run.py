@@ -108,6 +108,8 @@ class PageRun:
         self._logged: set[str] = set()
         self._start: asyncio.Task[Any] | None = None
         self.initial_state: dict[str, Any] | None = None
+        self.root_path = ""
+        """Where the app is mounted in an outer ASGI app (``Location`` headers go below it)."""
         orchestrator.add_error_handler(self._record_error)
         orchestrator.events.signal(STATUS_CHANGE).connect(self._status_changed, sender=orchestrator)
 

@@ -45,7 +45,7 @@ async def bootstrap(props):
     pass
 
 async def mount(props):
-    props["orchestrator"].history.replace_state(None, "", "/content/moved")
+    props["orchestrator"].history.replace_state(None, "", "TARGET")
 
 async def unmount(props):
     pass
@@ -204,15 +204,23 @@ async def test_a_slow_primary_holds_the_first_byte_and_a_timed_out_one_gives_500
     assert response.status_code == 500 and total < 1.5
 
 
-async def test_a_primary_redirect_is_a_302_with_location(
-    upstream: LoopbackServer, serve: Any
+@pytest.mark.parametrize(
+    ("target", "status", "location"),
+    [
+        ("/content/moved", 302, "/content/moved"),
+        ("/a b?q=\u00e9", 302, "/a%20b?q=%C3%A9"),
+        ("//evil.example/x", 500, None),  # History refuses another origin: the primary failed
+    ],
+)
+async def test_a_primary_redirect_is_a_302_with_location_on_this_origin(
+    upstream: LoopbackServer, serve: Any, target: str, status: int, location: str | None
 ) -> None:
-    upstream.route("/content/", Reply(body=_REDIRECTING_APP))
+    upstream.route("/content/", Reply(body=_REDIRECTING_APP.replace("TARGET", target)))
     url = await serve(ComposeApp(_config(upstream, primary=True)))
     async with httpx.AsyncClient(base_url=url, follow_redirects=False) as client:
         response = await client.get("/content")
-    assert response.status_code == 302
-    assert response.headers["location"] == "/content/moved"
+    assert response.status_code == status
+    assert response.headers.get("location") == location
 
 
 async def test_the_request_deadline_bounds_every_slot(upstream: LoopbackServer, serve: Any) -> None:
@@ -265,3 +273,12 @@ async def test_a_shell_of_tailor_fragment_tags_streams_in_order_with_fallbacks(
     async with httpx.AsyncClient(base_url=fresh) as client:
         failed = await client.get("/")
     assert failed.status_code == 500 and 'id="nav"' in failed.text
+
+
+def test_a_location_stays_on_this_origin_and_below_the_mount_point() -> None:
+    from orchestrator.asgi._app import _moved_to
+
+    asked = "http://localhost/content"
+    assert _moved_to(asked, asked) is None
+    assert _moved_to(asked, "http://localhost//evil.example/x") == "/evil.example/x"
+    assert _moved_to(asked, "http://localhost/done?a=1", "/shop/") == "/shop/done?a=1"
