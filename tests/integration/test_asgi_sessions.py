@@ -11,8 +11,10 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,3 +353,24 @@ async def test_redis_going_away_gives_fresh_sessions_and_its_return_recovers(
         await redis_server.start()
         back = await client.get("/")
         assert back.status_code == 200 and "user=alice" in back.text, back.text
+
+
+async def test_a_hanging_redis_costs_its_socket_timeout_not_the_page(
+    apps: ComposeConfig, serve: Any, redis_server: RedisServer
+) -> None:
+    store = RedisSessionStore(redis_server.url, socket_timeout=0.3)
+    url = await serve(ComposeApp(apps, secret_key="k", session_store=store))
+    assert redis_server.process is not None
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        await client.get("/login?user=alice")
+        redis_server.process.send_signal(signal.SIGSTOP)  # up, but answering nothing
+        try:
+            started = time.perf_counter()
+            stalled = await client.get("/")
+            took = time.perf_counter() - started
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        assert stalled.status_code == 200 and "user=-" in stalled.text
+        assert took < 1.5, f"{took:.2f} s with Redis stopped"
+        back = await client.get("/")
+        assert "user=alice" in back.text
