@@ -282,3 +282,15 @@ def test_a_location_stays_on_this_origin_and_below_the_mount_point() -> None:
     assert _moved_to(asked, asked) is None
     assert _moved_to(asked, "http://localhost//evil.example/x") == "/evil.example/x"
     assert _moved_to(asked, "http://localhost/done?a=1", "/shop/") == "/shop/done?a=1"
+
+
+async def test_head_of_a_streamed_page_has_its_headers_and_no_body(
+    upstream: LoopbackServer, serve: Any
+) -> None:
+    upstream.route("/content/", Reply(body="<article>content</article>"))
+    url = await serve(ComposeApp(_config(upstream)))
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.head("/content")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
