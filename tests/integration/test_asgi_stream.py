@@ -8,6 +8,7 @@ the status, and a hanging app costs its own slot's timeout, never the page or th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ _SHELL = (
 _HANGING_APP = """<html><body><div id="hang">never</div>
 <script type="text/python">
 import asyncio
+import dataclasses
 
 async def bootstrap(props):
     pass
@@ -294,3 +296,17 @@ async def test_head_of_a_streamed_page_has_its_headers_and_no_body(
     assert response.status_code == 200 and response.content == b""
     assert response.headers["cache-control"] == "private, no-store"
     assert response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+async def test_trusted_origins_of_the_config_reach_the_loader(
+    upstream: LoopbackServer, serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream.route("/content/", Reply(body=_REDIRECTING_APP.replace("TARGET", "/moved")))
+    base = _config(upstream, fallback="<p id='fb'>no code from there</p>")
+    config = dataclasses.replace(base, trusted_origins=("https://apps.example",))
+    caplog.set_level(logging.ERROR, logger="orchestrator.asgi")
+    url = await serve(ComposeApp(config))
+    async with httpx.AsyncClient(base_url=url, follow_redirects=False) as client:
+        response = await client.get("/content")
+    assert response.status_code == 200 and "no code from there" in response.text
+    assert any("trusted" in r.getMessage() for r in caplog.records)
