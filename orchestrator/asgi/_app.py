@@ -18,7 +18,6 @@ import secrets
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -29,12 +28,13 @@ from starlette.types import Receive, Scope, Send
 from .._tasks import TaskSet
 from ..config import ComposeConfig, shell_fragments
 from ..status import BROKEN_STATUSES
-from ._errors import SessionStateTooLargeError
 from ._factory import OrchestratorFactory, SessionOrchestrator
 from ._keys import Signer, secret_keys
 from ._pages import bad_gateway, error_url, not_found, page, server_error
+from ._response import Response
 from ._run import CLOSE_TIMEOUT, AppPolicy, Outcome, PageRun, fallback_html, policies_of
-from ._sessions import MemorySessionStore, SessionState, SessionStore
+from ._session_flow import SessionFlow, SessionPolicy
+from ._sessions import MemorySessionStore, SessionStore
 from ._shell import ShellCut, Slot, cut_shell
 
 if TYPE_CHECKING:
@@ -45,31 +45,7 @@ __all__ = ["ComposeApp"]
 
 _log = logging.getLogger("orchestrator.asgi")
 
-_NO_SHARING = (
-    (b"content-type", b"text/html; charset=utf-8"),
-    (b"cache-control", b"private, no-store"),
-    (b"vary", b"Cookie"),
-)
 _MAX_STATE_BYTES = 64_000
-
-
-@dataclass
-class _SessionFlow:
-    """One request's view of its session: what it came with and what it commits to."""
-
-    claimed: str | None
-    """The session id of a cookie we signed (whether or not the store still has it)."""
-    loaded: dict[str, Any] | None
-    """The global state the store had for it; ``None``: no session (lazy: none yet)."""
-    initial: dict[str, Any] | None
-    """The global state this request started from."""
-    sid: str | None = None
-    """The session the response is bound to, once decided (at the first byte)."""
-    rotated_from: str | None = None
-    identity: Any = None
-    secure: bool = False
-    store_failed: bool = False
-    """The store could not be read: the visitor's cookie is left alone and nothing is kept."""
 
 
 class ComposeApp:
@@ -144,7 +120,7 @@ class ComposeApp:
             self.stream = False
             self.deadline = deadline
             self.identity_key = identity_key or "user"
-            self._fresh_state = _plain(global_state)
+            self._fresh_state = None if global_state is None else dict(global_state)
         else:
             raise TypeError(
                 "ComposeApp needs a ComposeConfig or an async factory(loader, url), "
@@ -164,11 +140,16 @@ class ComposeApp:
             if session_store is None  # not ``or``: an empty store has a length of 0
             else session_store
         )
-        self._max_state_bytes = max_state_bytes
+        self._sessions = SessionPolicy(
+            self.sessions,
+            self._signer,
+            identity_key=self.identity_key,
+            max_state_bytes=max_state_bytes,
+            cookie_name=cookie_name,
+        )
         self._layout_apps = layout
         self._shell_routes = frozenset(routes)
         self._base_url = base
-        self._cookie_name = cookie_name
         self._secure_cookie = secure_cookie
         self._close_timeout = close_timeout
         self._loader = loader
@@ -259,7 +240,7 @@ class ComposeApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = secrets.token_hex(8)
-        out = _Response(scope, send, request_id)
+        out = Response(scope, send, request_id)
         request = Request(scope, receive)
         if request.method not in ("GET", "HEAD"):
             body = page("Method not allowed", f"{request.method} is not served here.")
@@ -272,7 +253,7 @@ class ComposeApp:
             target = f"{target}?{query}"
         url = urljoin(self._base_url, target)
         try:
-            cookie = request.cookies.get(self._cookie_name)
+            cookie = request.cookies.get(self._sessions.cookie_name)
         except Exception:  # a cookie header no parser accepts is no cookie
             cookie = None
         out.secure = self._secure_cookie or scope.get("scheme") == "https"
@@ -289,13 +270,13 @@ class ComposeApp:
                 await out.finish()
 
     async def _serve_config(
-        self, config: ComposeConfig, out: _Response, url: str, path: str, cookie: str | None
+        self, config: ComposeConfig, out: Response, url: str, path: str, cookie: str | None
     ) -> None:
         active = self._route(config).check_activity_functions(url)
         if not self._exists(active, path):  # no orchestrator, no session for a 404
             await out.whole(404, not_found(path, request_id=out.request_id))
             return
-        flow = await self._open_session(
+        flow = await self._sessions.open(
             cookie, config.global_state, out.request_id, secure=out.secure
         )
         run = self._new_run(config, url, active, out.request_id)
@@ -359,13 +340,11 @@ class ComposeApp:
         moved = _moved_to(run.url, run.location, run.root_path)
         return (302, moved, None) if moved is not None else (200, None, None)
 
-    async def _stream(
-        self, run: PageRun, cut: ShellCut, out: _Response, flow: _SessionFlow
-    ) -> None:
+    async def _stream(self, run: PageRun, cut: ShellCut, out: Response, flow: SessionFlow) -> None:
         status, location, failed_primary = await self._primary_verdict(run)
-        cookie = await self._decide_session(flow, run.global_state(), out.request_id)
+        cookie = self._sessions.decide(flow, run.global_state(), out.request_id)
         if location is not None:
-            await self._finish_session(flow, run.global_state(), out.request_id)
+            await self._sessions.finish(flow, run.global_state(), out.request_id)
             await out.whole(302, "", location=location, cookie=cookie)
             return
         await out.start(status, cookie=cookie)
@@ -374,7 +353,7 @@ class ComposeApp:
             content = await self._slot_content(run, slot, failed_primary)
             await out.chunk(content + segment)
         # kept before the last byte: the visitor's next request may reach another worker
-        await self._finish_session(flow, run.global_state(), out.request_id)
+        await self._sessions.finish(flow, run.global_state(), out.request_id)
         await out.finish()
 
     async def _slot_content(self, run: PageRun, slot: Slot, failed_primary: str | None) -> str:
@@ -394,7 +373,7 @@ class ComposeApp:
             policy, self._shared_loader(), request_id=run.request_id, time_left=1.0
         )
 
-    async def _whole(self, run: PageRun, out: _Response, path: str, flow: _SessionFlow) -> None:
+    async def _whole(self, run: PageRun, out: Response, path: str, flow: SessionFlow) -> None:
         outcomes = await run.wait_all()
         status, location, failed_primary = await self._primary_verdict(run)
         broken: list[str] = []
@@ -414,8 +393,8 @@ class ComposeApp:
                 _failed_notice(failed_primary, run.request_id),
             )
         state = run.global_state()
-        cookie = await self._decide_session(flow, state, out.request_id)
-        await self._finish_session(flow, state, out.request_id)
+        cookie = self._sessions.decide(flow, state, out.request_id)
+        await self._sessions.finish(flow, state, out.request_id)
         if location is not None:
             await out.whole(302, "", location=location, cookie=cookie)
         elif status == 500:
@@ -427,9 +406,9 @@ class ComposeApp:
             else:
                 await out.whole(200, run.html, cookie=cookie)
 
-    async def _serve_factory(self, out: _Response, url: str, path: str, cookie: str | None) -> None:
+    async def _serve_factory(self, out: Response, url: str, path: str, cookie: str | None) -> None:
         assert self._factory is not None
-        flow = await self._open_session(
+        flow = await self._sessions.open(
             cookie, self._fresh_state, out.request_id, secure=out.secure
         )
         errors: dict[str, BaseException] = {}
@@ -457,8 +436,8 @@ class ComposeApp:
                 return
             mounted = orchestrator.get_mounted_apps()
             broken = [n for n in active if orchestrator.get_app_status(n) in BROKEN_STATUSES]
-            cookie_header = await self._decide_session(flow, state, out.request_id)
-            await self._finish_session(flow, _state_of(orchestrator), out.request_id)
+            cookie_header = self._sessions.decide(flow, state, out.request_id)
+            await self._sessions.finish(flow, _state_of(orchestrator), out.request_id)
             if broken and not self._exists(mounted, path):
                 for name in broken:
                     error = errors.get(name)
@@ -475,105 +454,6 @@ class ComposeApp:
                 await out.whole(200, str(orchestrator.document.html), cookie=cookie_header)
         finally:
             self._closing.spawn(_bounded_close(orchestrator, self._close_timeout))
-
-    # -- sessions -------------------------------------------------------------------------------
-
-    async def _open_session(
-        self,
-        cookie: str | None,
-        default: Mapping[str, Any] | None,
-        request_id: str,
-        *,
-        secure: bool,
-    ) -> _SessionFlow:
-        claimed = self._signer.verify(cookie)
-        loaded: dict[str, Any] | None = None
-        failed = False
-        if claimed is not None:
-            try:
-                data = await self.sessions.load(claimed)
-                if data is not None:
-                    loaded = SessionState.decode(data).global_state
-            except Exception as exc:
-                failed = True
-                _log.error(
-                    "session store unavailable; serving a fresh session (request %s): %s",
-                    request_id,
-                    exc,
-                )
-        initial = copy.deepcopy(loaded if loaded is not None else _plain(default))
-        return _SessionFlow(
-            claimed=claimed, loaded=loaded, initial=initial, secure=secure, store_failed=failed
-        )
-
-    def _identity(self, state: Mapping[str, Any] | None) -> Any:
-        return None if state is None else state.get(self.identity_key)
-
-    async def _decide_session(
-        self, flow: _SessionFlow, state: dict[str, Any] | None, request_id: str
-    ) -> str | None:
-        """At the first byte: which session the response belongs to; the cookie to set, if any.
-
-        Lazy: a request whose state never diverged from a fresh one gets no session. The id
-        rotates when the identity (``identity_key``) changes, so a planted id never signs in.
-        """
-        flow.identity = self._identity(state)
-        if flow.store_failed:
-            return None
-        if flow.loaded is not None and flow.claimed is not None:
-            if flow.identity == self._identity(flow.loaded):
-                flow.sid = flow.claimed
-                return None
-            flow.rotated_from = flow.claimed
-        elif state == flow.initial:
-            return None
-        flow.sid = secrets.token_urlsafe(24)
-        return self._cookie(self.sign(flow.sid), secure=flow.secure)
-
-    async def _finish_session(
-        self, flow: _SessionFlow, state: dict[str, Any] | None, request_id: str
-    ) -> None:
-        """After the last byte: keep the state under the session decided at the first byte."""
-        if flow.sid is None:
-            if flow.store_failed and state != flow.initial:
-                _log.error(
-                    "session store unavailable; this request's state is not kept (request %s)",
-                    request_id,
-                )
-            elif state != flow.initial:
-                _log.warning(
-                    "global state changed after the first byte of a response without a session; "
-                    "it is not kept (mark the app that changes it primary) (request %s)",
-                    request_id,
-                )
-            return
-        if self._identity(state) != flow.identity:
-            _log.warning(
-                "%r changed after the first byte; the change is not kept (request %s)",
-                self.identity_key,
-                request_id,
-            )
-            return
-        try:
-            if state != flow.loaded or flow.rotated_from is not None:
-                data = SessionState(global_state=state).encode()
-                if len(data) > self._max_state_bytes:
-                    raise SessionStateTooLargeError(len(data), self._max_state_bytes)
-                await self.sessions.save(flow.sid, data)
-            if flow.rotated_from is not None:
-                await self.sessions.delete(flow.rotated_from)
-        except SessionStateTooLargeError as exc:
-            _log.error("session state refused (request %s): %s", request_id, exc)
-        except (TypeError, ValueError) as exc:
-            _log.error("session state is not JSON; not kept (request %s): %s", request_id, exc)
-        except Exception as exc:
-            _log.error("session state not saved (request %s): %s", request_id, exc)
-
-    def _cookie(self, value: str, *, secure: bool) -> str:
-        parts = [f"{self._cookie_name}={value}", "HttpOnly", "Path=/", "SameSite=lax"]
-        if secure:
-            parts.append("Secure")
-        return "; ".join(parts)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -595,67 +475,6 @@ class ComposeApp:
                     _log.warning("asset_origins is set but this EntryLoader does not take it")
             self._loader = EntryLoader(**options)
         return self._loader
-
-
-class _Response:
-    """The ASGI response of one request, sent whole or in chunks."""
-
-    def __init__(self, scope: Scope, send: Send, request_id: str) -> None:
-        self._send = send
-        self._head = scope.get("method") == "HEAD"
-        self.root_path: str = scope.get("root_path", "")
-        self.request_id = request_id
-        self.started = False
-        self.secure = False
-        self._finished = False
-
-    def _headers(self, cookie: str | None, location: str | None) -> list[tuple[bytes, bytes]]:
-        headers = [*_NO_SHARING, (b"x-request-id", self.request_id.encode())]
-        if cookie is not None:
-            headers.append((b"set-cookie", cookie.encode("latin-1")))
-        if location is not None:
-            headers.append((b"location", location.encode("latin-1")))
-        return headers
-
-    async def start(
-        self,
-        status: int,
-        *,
-        cookie: str | None = None,
-        location: str | None = None,
-        extra: Sequence[tuple[bytes, bytes]] = (),
-        length: int | None = None,
-    ) -> None:
-        headers = self._headers(cookie, location) + list(extra)
-        if length is not None:
-            headers.append((b"content-length", str(length).encode()))
-        self.started = True
-        await self._send({"type": "http.response.start", "status": status, "headers": headers})
-
-    async def chunk(self, text: str) -> None:
-        if text and not self._head:
-            await self._send(
-                {"type": "http.response.body", "body": text.encode(), "more_body": True}
-            )
-
-    async def finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    async def whole(
-        self,
-        status: int,
-        body: str,
-        *,
-        cookie: str | None = None,
-        location: str | None = None,
-        extra: Sequence[tuple[bytes, bytes]] = (),
-    ) -> None:
-        data = body.encode()
-        await self.start(status, cookie=cookie, location=location, extra=extra, length=len(data))
-        self._finished = True
-        await self._send({"type": "http.response.body", "body": b"" if self._head else data})
 
 
 def _failed_notice(app: str, request_id: str) -> str:
@@ -688,10 +507,6 @@ def _moved_to(asked: str, now: str, root: str = "") -> str | None:
     if after.query:
         target += "?" + quote(after.query, safe="/%:@!$&'()*+,;=-._~?")
     return target
-
-
-def _plain(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if state is None else dict(state)
 
 
 def _state_of(orchestrator: Any) -> dict[str, Any] | None:
