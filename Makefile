@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := orchestrator sandbox css_scoper
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium lint test demo bench reliability clean
+.PHONY: install chromium redis-server lint test demo bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+# Debian's redis-server backs the session tests (RedisSessionStore), started per test on a free port.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q redis-server; }
+
 # Lint, format, types and the layers of DESIGN.md §1 (import-linter contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check $(PACKAGES) tests demo apps
@@ -27,7 +31,7 @@ lint: install
 	$(VENV)/bin/mypy $(PACKAGES)
 	$(VENV)/bin/lint-imports
 
-test: install chromium lint
+test: install chromium redis-server lint
 	$(VENV)/bin/pytest -q
 
 demo: install

@@ -5,6 +5,8 @@ Kept as plain typed records so the CLI, the ASGI app and tests build the same or
 
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,10 +18,48 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .micro_apps import MicroAppRegistration
 
-__all__ = ["AppConfig", "ComposeConfig", "ConfigError", "load_config", "parse_config"]
+__all__ = [
+    "DEFAULT_APP_TIMEOUT",
+    "AppConfig",
+    "ComposeConfig",
+    "ConfigError",
+    "load_config",
+    "parse_config",
+    "shell_fragments",
+]
 
-_TOP_KEYS = frozenset({"shell", "shell_routes", "url", "options", "global_state", "apps"})
-_APP_KEYS = frozenset({"name", "entry", "dir", "container", "active_rule", "props", "layout"})
+_TOP_KEYS = frozenset(
+    {
+        "shell",
+        "shell_routes",
+        "url",
+        "options",
+        "global_state",
+        "apps",
+        "trusted_origins",
+        "asset_origins",
+        "stream",
+        "deadline",
+        "identity_key",
+    }
+)
+_APP_KEYS = frozenset(
+    {
+        "name",
+        "entry",
+        "dir",
+        "container",
+        "active_rule",
+        "props",
+        "layout",
+        "timeout",
+        "fallback",
+        "primary",
+        "keep_alive",
+    }
+)
+DEFAULT_APP_TIMEOUT = 3.0
+"""Seconds an app's slot waits for it before its fallback is sent (Tailor's 3000 ms)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +77,19 @@ class AppConfig:
     dir: Path | None = None
     props: Mapping[str, Any] = field(default_factory=dict)
     layout: bool = False
+    timeout: float = DEFAULT_APP_TIMEOUT
+    """Seconds its slot waits for it to mount (from the start of the request)."""
+    fallback: str | None = None
+    """HTML sent in its slot when it fails or times out, or an http(s) URL of that HTML."""
+    primary: bool = False
+    """The first active primary app sets the response status; the first byte waits for it."""
+    keep_alive: bool = False
+
+    @property
+    def fallback_url(self) -> str | None:
+        if self.fallback is not None and self.fallback.startswith(("http://", "https://")):
+            return self.fallback
+        return None
 
     def registration(self) -> MicroAppRegistration:
         """The dict ``Orchestrator.register_micro_apps`` takes; the entry must be known by now."""
@@ -47,13 +100,16 @@ class AppConfig:
         rule: str | list[str] = (
             self.active_rule[0] if len(self.active_rule) == 1 else list(self.active_rule)
         )
-        return {
+        registration: MicroAppRegistration = {
             "name": self.name,
             "entry": self.entry,
             "container": self.container,
             "active_rule": rule,
             "props": dict(self.props),
         }
+        if self.keep_alive:
+            registration["keep_alive"] = True
+        return registration
 
 
 @dataclass(frozen=True)
@@ -67,6 +123,11 @@ class ComposeConfig:
     shell_routes: tuple[str, ...] = ("/",)
     url: str = "http://localhost/"
     source: str = "<config>"
+    trusted_origins: tuple[str, ...] | None = None
+    asset_origins: tuple[str, ...] | None = None
+    stream: bool = True
+    deadline: float | None = None
+    identity_key: str = "user"
 
     @property
     def layout_apps(self) -> frozenset[str]:
@@ -110,21 +171,40 @@ def parse_config(
     options = _table(data, "options", source)
     state = data.get("global_state")
     if state is not None and not isinstance(state, dict):
-        raise ConfigError(source, "global_state", "must be a table")
+        raise ConfigError(source, "global_state", f"must be a table, got {_got(state)}")
     routes = _str_list(data.get("shell_routes", ["/"]), source, "shell_routes")
     if any(not route.startswith("/") for route in routes):
         raise ConfigError(source, "shell_routes", "each route must start with '/'")
     url = data.get("url", "http://localhost/")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigError(source, "url", "must be an http(s) URL")
-    raw_apps = data.get("apps")
-    if not isinstance(raw_apps, list) or not raw_apps:
-        raise ConfigError(source, "apps", "needs at least one [[apps]] table")
+        raise ConfigError(source, "url", f"must be an http(s) URL (a string), got {_got(url)}")
+    shell_html, fragments = shell_fragments(shell_html, source=source)
+    raw_apps = data.get("apps", [] if fragments else None)
+    if not isinstance(raw_apps, list) or not (raw_apps or fragments):
+        raise ConfigError(
+            source, "apps", "needs at least one [[apps]] table (or a <fragment> in the shell)"
+        )
     apps = tuple(_parse_app(raw, index, base_dir, source) for index, raw in enumerate(raw_apps))
+    apps += fragments
     names = [app.name for app in apps]
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(source, "name", "is used by two apps", app=name)
+    origins = {
+        key: tuple(_str_list(data[key], source, key)) if key in data else None
+        for key in ("trusted_origins", "asset_origins")
+    }
+    stream = data.get("stream", True)
+    if not isinstance(stream, bool):
+        raise ConfigError(source, "stream", f"must be a boolean, got {_got(stream)}")
+    deadline = data.get("deadline")
+    if deadline is not None:
+        deadline = _seconds(deadline, source, "deadline")
+    identity_key = data.get("identity_key", "user")
+    if not isinstance(identity_key, str) or not identity_key:
+        raise ConfigError(
+            source, "identity_key", f"must be a non-empty string, got {_got(identity_key)}"
+        )
     return ComposeConfig(
         shell_html=shell_html,
         apps=apps,
@@ -133,13 +213,85 @@ def parse_config(
         shell_routes=tuple(routes),
         url=url,
         source=source,
+        trusted_origins=origins["trusted_origins"],
+        asset_origins=origins["asset_origins"],
+        stream=stream,
+        deadline=deadline,
+        identity_key=identity_key,
     )
+
+
+_FRAGMENT = re.compile(
+    r"""<fragment(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*?)\s*/?>(?:\s*</fragment\s*>)?""",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
+
+
+def shell_fragments(
+    shell_html: str, *, source: str = "<shell>"
+) -> tuple[str, tuple[AppConfig, ...]]:
+    """Tailor's ``<fragment src timeout fallback-src primary async public id>`` tags of a shell,
+    each turned into an app slot: the shell with a container in each tag's place, and the apps.
+
+    ``src`` is the fragment's HTML entry; ``timeout`` is in milliseconds as in Tailor (default
+    3000); ``primary`` as an app's; ``async`` and ``public`` are accepted (slots stream in order
+    anyway, and no request headers are forwarded to any app). A fragment is active on every path
+    of the shell but, like a layout app, does not make a path exist.
+    """
+    apps: list[AppConfig] = []
+
+    def replace(match: re.Match[str]) -> str:
+        attrs: dict[str, str] = {}
+        for name, double, single, bare in _ATTRIBUTE.findall(match.group(1)):
+            attrs[name.lower()] = html.unescape(double or single or bare)
+        key = f"fragment[{len(apps)}]"
+        src = attrs.get("src", "")
+        if not src.startswith(("http://", "https://")):
+            raise ConfigError(source, f"{key}.src", f"must be an http(s) URL, got {src!r}")
+        name = attrs.get("id") or f"fragment-{len(apps)}"
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]+", name):
+            raise ConfigError(source, f"{key}.id", f"must be a plain name, got {name!r}")
+        timeout = DEFAULT_APP_TIMEOUT
+        if "timeout" in attrs:
+            try:
+                timeout = int(attrs["timeout"]) / 1000
+            except ValueError:
+                timeout = 0.0
+            if timeout <= 0:
+                raise ConfigError(
+                    source,
+                    f"{key}.timeout",
+                    f"must be a positive integer (milliseconds), got {attrs['timeout']!r}",
+                )
+        fallback = attrs.get("fallback-src") or None
+        if fallback is not None and not fallback.startswith(("http://", "https://")):
+            raise ConfigError(
+                source, f"{key}.fallback-src", f"must be an http(s) URL, got {fallback!r}"
+            )
+        apps.append(
+            AppConfig(
+                name=name,
+                container=f'[data-mfe-fragment="{name}"]',
+                active_rule=("/",),
+                entry=src,
+                layout=True,
+                timeout=timeout,
+                fallback=fallback,
+                primary="primary" in attrs,
+            )
+        )
+        return f'<div data-mfe-fragment="{name}"></div>'
+
+    return _FRAGMENT.sub(replace, shell_html), tuple(apps)
 
 
 def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
     shell = data.get("shell")
     if not isinstance(shell, str) or not shell:
-        raise ConfigError(source, "shell", "must be the path of the shell HTML file")
+        raise ConfigError(
+            source, "shell", f"must be a string (the shell HTML file), got {_got(shell)}"
+        )
     shell_path = base_dir / shell
     try:
         return shell_path.read_text(encoding="utf-8")
@@ -149,10 +301,12 @@ def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
 
 def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     if not isinstance(raw, dict):
-        raise ConfigError(source, f"apps[{index}]", "must be a table")
+        raise ConfigError(source, f"apps[{index}]", f"must be a table, got {_got(raw)}")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise ConfigError(source, f"apps[{index}].name", "must be a non-empty string")
+        raise ConfigError(
+            source, f"apps[{index}].name", f"must be a non-empty string, got {_got(name)}"
+        )
     unknown = sorted(set(raw) - _APP_KEYS)
     if unknown:
         raise ConfigError(
@@ -164,17 +318,26 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     if entry is not None and (
         not isinstance(entry, str) or not entry.startswith(("http://", "https://"))
     ):
-        raise ConfigError(source, "entry", "must be an http(s) URL", app=name)
+        raise ConfigError(
+            source, "entry", f"must be an http(s) URL (a string), got {_got(entry)}", app=name
+        )
     app_dir: Path | None = None
     if folder is not None:
         if not isinstance(folder, str):
-            raise ConfigError(source, "dir", "must be a path", app=name)
+            raise ConfigError(
+                source, "dir", f"must be a string (a folder), got {_got(folder)}", app=name
+            )
         app_dir = (base_dir / folder).resolve()
         if not (app_dir / "index.html").is_file():
             raise ConfigError(source, "dir", f"{app_dir} has no index.html", app=name)
     container = raw.get("container")
     if not isinstance(container, str) or not container:
-        raise ConfigError(source, "container", "must be a CSS selector", app=name)
+        raise ConfigError(
+            source,
+            "container",
+            f"must be a string (a CSS selector), got {_got(container)}",
+            app=name,
+        )
     rule = raw.get("active_rule")
     if isinstance(rule, str):
         rule = [rule]
@@ -183,10 +346,18 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         raise ConfigError(source, "active_rule", "needs at least one path", app=name)
     props = raw.get("props", {})
     if not isinstance(props, dict):
-        raise ConfigError(source, "props", "must be a table", app=name)
-    layout = raw.get("layout", False)
-    if not isinstance(layout, bool):
-        raise ConfigError(source, "layout", "must be true or false", app=name)
+        raise ConfigError(source, "props", f"must be a table, got {_got(props)}", app=name)
+    flags = {}
+    for key in ("layout", "primary", "keep_alive"):
+        flags[key] = raw.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise ConfigError(source, key, f"must be a boolean, got {_got(flags[key])}", app=name)
+    timeout = _seconds(raw.get("timeout", DEFAULT_APP_TIMEOUT), source, "timeout", app=name)
+    fallback = raw.get("fallback")
+    if fallback is not None and not isinstance(fallback, str):
+        raise ConfigError(
+            source, "fallback", f"must be a string (HTML or a URL), got {_got(fallback)}", app=name
+        )
     return AppConfig(
         name=name,
         container=container,
@@ -194,18 +365,48 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         entry=entry,
         dir=app_dir,
         props=props,
-        layout=layout,
+        layout=flags["layout"],
+        timeout=timeout,
+        fallback=fallback,
+        primary=flags["primary"],
+        keep_alive=flags["keep_alive"],
     )
+
+
+def _got(value: Any) -> str:
+    """What a TOML value is, in TOML's words, for one-line config errors."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return "nothing" if value is None else type(value).__name__
+
+
+def _seconds(value: Any, source: str, key: str, *, app: str | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(
+            source, key, f"must be a positive number (seconds), got {_got(value)}", app=app
+        )
+    return float(value)
 
 
 def _table(data: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ConfigError(source, key, "must be a table")
+        raise ConfigError(source, key, f"must be a table, got {_got(value)}")
     return value
 
 
 def _str_list(value: Any, source: str, key: str, *, app: str | None = None) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(source, key, "must be a string or a list of strings", app=app)
+        raise ConfigError(
+            source, key, f"must be a string or an array of strings, got {_got(value)}", app=app
+        )
     return list(value)

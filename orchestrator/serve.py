@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 from urllib.parse import urljoin
@@ -24,28 +26,38 @@ from .config import ComposeConfig, ConfigError, load_config
 
 __all__ = [
     "DEFAULT_DEMO_PORT",
+    "DEFAULT_SERVE_PORT",
     "LoopbackASGIServer",
+    "ServeOptions",
     "bind_loopback",
+    "check_serve",
     "compose",
     "compose_once",
     "find_demo_config",
     "run_demo",
+    "run_serve",
     "serve_app_dirs",
     "static_app",
+    "worker_app",
 ]
 
 DEFAULT_DEMO_PORT = 8000
+DEFAULT_SERVE_PORT = 8000
 _HOST = "127.0.0.1"
+_ENV_CONFIG = "MFE_SERVE_CONFIG"
+_ENV_REDIS = "MFE_SERVE_REDIS"
 
 
-def bind_loopback(port: int = 0) -> socket.socket:
-    """A listening TCP socket on 127.0.0.1 (``port=0``: any free port); ``OSError`` if taken."""
+def bind_loopback(port: int = 0, host: str = _HOST) -> socket.socket:
+    """A listening TCP socket on ``host`` (127.0.0.1 unless told; ``port=0``: any free port);
+    ``OSError`` if taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the listening
     # socket says it is TCP; without it each keep-alive response waits ~40 ms for a delayed ACK
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((_HOST, port))
+        sock.bind((host, port))
         sock.listen(1024)
     except OSError:
         sock.close()
@@ -94,12 +106,20 @@ class LoopbackASGIServer:
         port: int = 0,
         log_level: str = "warning",
         lifespan: Literal["auto", "on", "off"] = "auto",
+        host: str = _HOST,
+        proxy_headers: bool = False,
     ) -> None:
-        self._socket = bind_loopback(port)
+        self._socket = bind_loopback(port, host)
         self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://{_HOST}:{self.port}/"
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}/"
         config = uvicorn.Config(
-            app, log_level=log_level, access_log=False, lifespan=lifespan, timeout_keep_alive=30
+            app,
+            log_level=log_level,
+            access_log=False,
+            lifespan=lifespan,
+            timeout_keep_alive=30,
+            proxy_headers=proxy_headers,
         )
         self._server = _SignalFreeServer(config)
         self._task: asyncio.Task[None] | None = None
@@ -245,3 +265,118 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) 
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
+
+
+# -- mfe serve ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """``mfe serve``'s options, checked before anything listens."""
+
+    config_path: Path
+    host: str = _HOST
+    port: int = DEFAULT_SERVE_PORT
+    workers: int = 1
+    redis: str | None = None
+
+
+def _compose_app(config: ComposeConfig, redis: str | None) -> ASGIApp:
+    from .asgi import ComposeApp, RedisSessionStore
+
+    store = RedisSessionStore(redis) if redis else None
+    return ComposeApp(config, session_store=store)
+
+
+def worker_app() -> ASGIApp:
+    """What each uvicorn worker of ``mfe serve --workers N`` runs (a uvicorn app factory)."""
+    config = load_config(os.environ[_ENV_CONFIG])
+    return _compose_app(config, os.environ.get(_ENV_REDIS) or None)
+
+
+def check_serve(options: ServeOptions) -> ComposeConfig:
+    """The config, or a ``ConfigError``/``ValueError`` naming what would not work."""
+    from .asgi._keys import SECRET_KEY_ENV, secret_keys
+
+    config = load_config(options.config_path)
+    if options.workers > 1:
+        if options.redis is None:
+            raise ValueError(
+                f"--workers {options.workers} needs --redis URL: "
+                "every worker must see every session"
+            )
+        if not secret_keys(None):
+            raise ValueError(
+                f"--workers {options.workers} needs {SECRET_KEY_ENV}: every worker must verify "
+                "the cookies the others sign"
+            )
+        local = [app.name for app in config.unserved()]
+        if local:
+            raise ConfigError(
+                str(options.config_path),
+                "dir",
+                f"apps {local} are served from a folder; give them an entry URL with --workers > 1",
+            )
+    if options.redis is not None and not options.redis.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise ValueError(f"--redis must be a redis:// URL, got {options.redis!r}")
+    return config
+
+
+def run_serve(options: ServeOptions, *, out: TextIO | None = None) -> int:
+    """``mfe serve``: the composition under uvicorn until Ctrl-C; returns the exit status."""
+    stream = out or sys.stdout
+    config = check_serve(options)
+    if options.workers > 1:
+        os.environ[_ENV_CONFIG] = str(options.config_path.resolve())
+        os.environ[_ENV_REDIS] = options.redis or ""
+        print(
+            f"Serving {options.config_path} on http://{options.host}:{options.port}/ "
+            f"with {options.workers} workers",
+            file=stream,
+            flush=True,
+        )
+        uvicorn.run(
+            "orchestrator.serve:worker_app",
+            factory=True,
+            host=options.host,
+            port=options.port,
+            workers=options.workers,
+            lifespan="on",
+            proxy_headers=True,
+            log_level="warning",
+        )
+        return 0
+    try:
+        bind_loopback(options.port, options.host).close()
+    except OSError as exc:
+        print(
+            f"mfe serve: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return asyncio.run(_serve_until_stopped(config, options, stream))
+
+
+async def _serve_until_stopped(config: ComposeConfig, options: ServeOptions, out: TextIO) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with _stop_on_signals(loop, stop.set):
+        async with serve_app_dirs(config) as served:
+            for app in served.apps:
+                print(f"  app {app.name:<8} {app.entry}", file=out)
+            composer = _compose_app(served, options.redis)
+            server = LoopbackASGIServer(
+                composer, port=options.port, host=options.host, lifespan="on", proxy_headers=True
+            )
+            async with server:
+                print(f"Serving {options.config_path} on {server.url}", file=out)
+                print("Press Ctrl-C to stop.", file=out, flush=True)
+                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+                if server.stopped is not None:
+                    waiters.append(server.stopped)
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                waiters[0].cancel()
+    print("Stopped.", file=out, flush=True)
+    return 0

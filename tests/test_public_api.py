@@ -131,8 +131,9 @@ SURFACES = {
         "snake_case", "wrapper_id",
     },
     "orchestrator.asgi": {
-        "ComposeApp", "ComposedDocument", "OrchestratorFactory", "SessionOrchestrator",
-        "SessionStore", "start_orchestrator",
+        "ComposeApp", "ComposedDocument", "MemorySessionStore", "OrchestratorFactory",
+        "RedisSessionStore", "SessionOrchestrator", "SessionStateTooLargeError", "SessionStore",
+        "SessionStoreError", "start_orchestrator",
     },
     "orchestrator.cli": {"format_inspection", "inspect_entry", "main"},
     "orchestrator.dev": {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,12 +13,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ComposedDocument",
     "ErrorHandler",
-    "Factory",
     "OrchestratorFactory",
     "SessionOrchestrator",
-    "config_factory",
     "start_orchestrator",
-    "user_factory",
 ]
 
 
@@ -47,11 +43,12 @@ class SessionOrchestrator(Protocol):
     async def aclose(self) -> None: ...
 
 
-OrchestratorFactory = Callable[["EntryLoader", str], Awaitable[SessionOrchestrator]]
-"""``factory(loader, url)``: a started orchestrator whose location is ``url``."""
+OrchestratorFactory = Callable[..., Awaitable[SessionOrchestrator]]
+"""``factory(loader, url)``: a started orchestrator whose location is ``url``; it may also take
+``on_error`` (add it as an error handler before the first reroute) and ``state`` (the session's
+global state, or ``None`` for a fresh one)."""
 
 ErrorHandler = Callable[[BaseException], Any]
-Factory = Callable[["EntryLoader", str, ErrorHandler], Awaitable[SessionOrchestrator]]
 
 
 async def start_orchestrator(
@@ -79,31 +76,3 @@ async def start_orchestrator(
         await orchestrator.aclose()
         raise
     return orchestrator
-
-
-def config_factory(config: ComposeConfig) -> Factory:
-    async def factory(loader: EntryLoader, url: str, on_error: ErrorHandler) -> SessionOrchestrator:
-        return await start_orchestrator(config, loader, url, on_error=on_error)
-
-    return factory
-
-
-def user_factory(factory: OrchestratorFactory) -> Factory:
-    """A factory that takes ``on_error`` gets it and should add it before its first reroute
-    (as ``start_orchestrator`` does); otherwise it is added after, and failures of that first
-    reroute reach the 502 page without their cause."""
-    try:
-        takes_on_error = "on_error" in inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        takes_on_error = False
-
-    async def with_errors(
-        loader: EntryLoader, url: str, on_error: ErrorHandler
-    ) -> SessionOrchestrator:
-        if takes_on_error:
-            return await factory(loader, url, on_error=on_error)  # type: ignore[call-arg]
-        orchestrator = await factory(loader, url)
-        orchestrator.add_error_handler(on_error)
-        return orchestrator
-
-    return with_errors

@@ -1,47 +1,66 @@
-"""The pages ``ComposeApp`` answers with when there is no composed page to send."""
+"""The pages ``ComposeApp`` answers with when there is no composed page to send.
+
+They name apps and statuses only: internal entry URLs (with their query tokens) and exception
+text go to the log under the request id the page shows, never to the visitor (DESIGN §5).
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from http import HTTPStatus
 
-__all__ = ["bad_gateway", "not_found", "page"]
+__all__ = ["bad_gateway", "not_found", "page", "server_error"]
 
 
-def page(title: str, message: str, details: str = "") -> str:
+def page(title: str, message: str, details: str = "", *, request_id: str = "") -> str:
+    reference = (
+        f'<p class="mfe-request-id">Request id: <code>{html.escape(request_id)}</code></p>\n'
+        if request_id
+        else ""
+    )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n<body>\n<h1>{html.escape(title)}</h1>\n"
-        f'<p>{html.escape(message)}</p>\n{details}<p><a href="/">Back to the start page</a></p>\n'
-        "</body></html>\n"
+        f"<p>{html.escape(message)}</p>\n{details}{reference}"
+        '<p><a href="/">Back to the start page</a></p>\n</body></html>\n'
     )
 
 
-def not_found(path: str) -> str:
+def _status_title(status: HTTPStatus) -> str:
+    return f"{status.value} {status.phrase}"
+
+
+def not_found(path: str, *, request_id: str = "") -> str:
     return page(
-        f"{HTTPStatus.NOT_FOUND.value} {HTTPStatus.NOT_FOUND.phrase}",
+        _status_title(HTTPStatus.NOT_FOUND),
         f"No micro-app and no shell route answers {path}.",
+        request_id=request_id,
     )
 
 
-def bad_gateway(
-    broken: list[str], errors: dict[str, BaseException], entries: dict[str, str]
-) -> str:
-    items = []
-    for name in broken:
-        error = errors.get(name)
-        url = _error_url(error) or entries.get(name)
-        reason = str(error) if error is not None else "it failed to load or mount"
-        where = f" from <code>{html.escape(url)}</code>" if url else ""
-        items.append(f"<li><strong>{html.escape(name)}</strong>{where}: {html.escape(reason)}</li>")
+def bad_gateway(broken: Iterable[str], *, request_id: str) -> str:
+    """Which apps failed, by name; why and where is in the log under ``request_id``."""
+    items = "".join(f"<li><strong>{html.escape(name)}</strong></li>\n" for name in broken)
     return page(
-        f"{HTTPStatus.BAD_GATEWAY.value} {HTTPStatus.BAD_GATEWAY.phrase}",
+        _status_title(HTTPStatus.BAD_GATEWAY),
         "A micro-app this page needs could not be loaded, and no other app can stand in.",
-        "<ul>\n" + "\n".join(items) + "\n</ul>\n",
+        f"<ul>\n{items}</ul>\n",
+        request_id=request_id,
     )
 
 
-def _error_url(error: BaseException | None) -> str | None:
+def server_error(*, request_id: str, app: str | None = None) -> str:
+    message = (
+        f"The micro-app {app} failed, so this page could not be composed."
+        if app
+        else "The page could not be composed."
+    )
+    return page(_status_title(HTTPStatus.INTERNAL_SERVER_ERROR), message, request_id=request_id)
+
+
+def error_url(error: BaseException | None) -> str | None:
+    """The URL an error (or one of its causes) names, for the log line."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))

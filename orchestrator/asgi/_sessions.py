@@ -1,82 +1,148 @@
-"""Sessions of ``ComposeApp``: one orchestrator per signed cookie, bounded in count and age."""
+"""Session state of ``ComposeApp`` and where it lives: a ``SessionStore``.
+
+A session is its state (the global state, as JSON), never a page: the orchestrator that renders a
+request is built for that request from the shared loader's caches and closed after it.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
-from ._factory import SessionOrchestrator
+from ._errors import SessionStateTooLargeError
 
-__all__ = ["Session", "SessionStore"]
-
-
-@dataclass(eq=False)
-class Session:
-    """One visitor's tab, its lock (one request at a time) and the errors its apps raised."""
-
-    sid: str
-    last_seen: float
-    orchestrator: SessionOrchestrator | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    errors: dict[str, BaseException] = field(default_factory=dict)
-    closed: bool = False
-
-    def record_error(self, error: BaseException) -> None:
-        name = getattr(error, "app_name", None)
-        self.errors[name if isinstance(name, str) else ""] = error
+__all__ = ["MemorySessionStore", "SessionState", "SessionStore"]
 
 
-class SessionStore:
-    """Sessions by id, least recently used first; bounded in count and idle time."""
+@dataclass
+class SessionState:
+    """What a session keeps between requests: the global state."""
 
-    def __init__(self, *, max_sessions: int, ttl: float, clock: Callable[[], float]) -> None:
-        if max_sessions < 1:
-            raise ValueError(f"max_sessions must be at least 1, got {max_sessions}")
+    global_state: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        """Compact JSON; state that JSON cannot hold is a ``TypeError`` naming the type."""
+        return json.dumps(
+            {"g": self.global_state, **({"x": self.extra} if self.extra else {})},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> SessionState:
+        raw = json.loads(data)
+        if not isinstance(raw, dict):
+            raise ValueError("a session record must be a JSON object")
+        state = raw.get("g")
+        extra = raw.get("x", {})
+        return cls(
+            global_state=state if isinstance(state, dict) else None,
+            extra=extra if isinstance(extra, dict) else {},
+        )
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where session records (bytes) live, by session id; ``ttl`` is idle seconds.
+
+    ``load`` refreshes the idle timer. Any failure to reach the store raises (the app answers
+    with a fresh session and logs it); a record over the store's limit raises
+    ``SessionStateTooLargeError``.
+    """
+
+    async def load(self, sid: str) -> bytes | None: ...
+
+    async def save(self, sid: str, data: bytes) -> None: ...
+
+    async def delete(self, sid: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class MemorySessionStore:
+    """Session records in this process, least recently used first, bounded in bytes and age."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = 64_000_000,
+        max_record_bytes: int = 64_000,
+        ttl: float = 1800.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if max_bytes < 1 or max_record_bytes < 1:
+            raise ValueError(
+                f"max_bytes and max_record_bytes must be at least 1, "
+                f"got {max_bytes} and {max_record_bytes}"
+            )
         if ttl <= 0:
-            raise ValueError(f"session_ttl must be positive, got {ttl}")
-        self.max_sessions = max_sessions
+            raise ValueError(f"session ttl must be positive, got {ttl}")
+        import time
+
+        self.max_bytes = max_bytes
+        self.max_record_bytes = max_record_bytes
         self.ttl = ttl
-        self._clock = clock
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._clock = clock or time.monotonic
+        self._records: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        return len(self._records)
 
     def __contains__(self, sid: object) -> bool:
-        return sid in self._sessions
+        return sid in self._records
 
-    def touch(self, sid: str) -> tuple[Session, list[Session]]:
-        """The live session for ``sid`` (made if absent), and the sessions evicted to make room."""
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    async def load(self, sid: str) -> bytes | None:
         now = self._clock()
-        evicted = self._expire(now)
-        session = self._sessions.get(sid)
-        if session is None:
-            session = Session(sid=sid, last_seen=now)
-            self._sessions[sid] = session
-            while len(self._sessions) > self.max_sessions:
-                evicted.append(self._sessions.popitem(last=False)[1])
-        else:
-            session.last_seen = now
-            self._sessions.move_to_end(sid)
-        return session, evicted
+        self.expire(now)
+        found = self._records.get(sid)
+        if found is None:
+            return None
+        self._records[sid] = (found[0], now)
+        self._records.move_to_end(sid)
+        return found[0]
 
-    def expire(self) -> list[Session]:
-        """Forget the sessions idle for longer than the TTL and return them (to be closed)."""
-        return self._expire(self._clock())
+    async def save(self, sid: str, data: bytes) -> None:
+        size = _cost(sid, data)
+        if size > self.max_record_bytes:
+            raise SessionStateTooLargeError(len(data), self.max_record_bytes)
+        await self.delete(sid)
+        self._records[sid] = (data, self._clock())
+        self._bytes += size
+        while self._bytes > self.max_bytes and self._records:
+            old_sid, (old, _) = self._records.popitem(last=False)
+            self._bytes -= _cost(old_sid, old)
 
-    def drain(self) -> list[Session]:
-        """Forget every session and return them (to be closed)."""
-        sessions = list(self._sessions.values())
-        self._sessions.clear()
-        return sessions
+    async def delete(self, sid: str) -> None:
+        found = self._records.pop(sid, None)
+        if found is not None:
+            self._bytes -= _cost(sid, found[0])
 
-    def _expire(self, now: float) -> list[Session]:
-        expired: list[Session] = []
-        while self._sessions:
-            oldest = next(iter(self._sessions.values()))
-            if now - oldest.last_seen < self.ttl:
+    def expire(self, now: float | None = None) -> int:
+        """Forget records idle past the TTL; returns how many."""
+        now = self._clock() if now is None else now
+        dropped = 0
+        while self._records:
+            sid, (data, seen) = next(iter(self._records.items()))
+            if now - seen < self.ttl:
                 break
-            expired.append(self._sessions.popitem(last=False)[1])
-        return expired
+            self._records.popitem(last=False)
+            self._bytes -= _cost(sid, data)
+            dropped += 1
+        return dropped
+
+    async def aclose(self) -> None:
+        self._records.clear()
+        self._bytes = 0
+
+
+def _cost(sid: str, data: bytes) -> int:
+    return len(sid) + len(data)

@@ -1,4 +1,5 @@
-"""The ``mfe`` command: run the demo, compose a page, inspect an entry, scope a stylesheet."""
+"""The ``mfe`` command: serve a composition, run the demo, compose a page, inspect an entry,
+scope a stylesheet."""
 
 from __future__ import annotations
 
@@ -6,16 +7,52 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: an integer from 1 to 65535, or a one-line error."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to 65535, got {text!r}"
+        ) from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 65535, got {port}")
+    return port
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {count}")
+    return count
 
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mfe", description="Compose micro-frontends by route, headless, in Python."
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"mfe {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    serve = commands.add_parser("serve", help="serve a composition (TOML config) under uvicorn")
+    serve.add_argument("config", type=Path, help="a TOML config (see docs/config.md)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--workers", type=_workers, default=1, help="uvicorn worker processes (1)")
+    serve.add_argument(
+        "--redis", default=None, metavar="URL", help="keep sessions in Redis (redis://...)"
+    )
+
     demo = commands.add_parser("demo", help="serve the demo shell composing the sample apps")
-    demo.add_argument("--port", type=int, default=None, help="port of the shell (default 8000)")
+    demo.add_argument("--port", type=_port, default=None, help="port of the shell (default 8000)")
 
     compose = commands.add_parser("compose", help="print the composed HTML for one path")
     compose.add_argument("config", help="a TOML config: shell, apps, options")
@@ -69,6 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return federation_main(arguments[1:])
     args = _build_parser().parse_args(arguments)
     try:
+        if args.command == "serve":
+            from ..serve import ServeOptions, run_serve
+
+            options = ServeOptions(
+                config_path=args.config,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                redis=args.redis,
+            )
+            return run_serve(options)
         if args.command == "demo":
             from ..serve import run_demo
 

@@ -16,7 +16,7 @@ import httpx
 import lxml.html
 import pytest
 
-from orchestrator.asgi import ComposeApp, SessionStore
+from orchestrator.asgi import ComposeApp
 from orchestrator.config import AppConfig, ComposeConfig, load_config
 from orchestrator.serve import LoopbackASGIServer, find_demo_config, serve_app_dirs
 from orchestrator.testing import LoopbackServer, Reply
@@ -120,23 +120,22 @@ def _app(factory: FakeFactory, **options: Any) -> ComposeApp:
     return ComposeApp(factory, layout_apps=["header"], shell_routes=["/"], **options)
 
 
-async def test_cookie_binds_a_session_to_one_orchestrator(serve: Any) -> None:
+async def test_each_request_gets_an_orchestrator_of_its_own_closed_after_it(serve: Any) -> None:
     factory = FakeFactory()
     url = await serve(_app(factory, secret_key="k"))
-    async with httpx.AsyncClient(base_url=url) as alice, httpx.AsyncClient(base_url=url) as bob:
+    async with httpx.AsyncClient(base_url=url) as alice:
         first = await alice.get("/catalog")
         assert first.status_code == 200
-        cookie = first.headers["set-cookie"]
-        assert cookie.startswith("mfe_session=")
-        lowered = cookie.lower()
-        assert "httponly" in lowered and "samesite=lax" in lowered and "path=/" in lowered
+        assert "set-cookie" not in first.headers  # an anonymous view starts no session
         again = await alice.get("/profile")
-        assert "set-cookie" not in again.headers
-        assert "<p id='who'>0</p>" in again.text and "<p id='path'>/profile</p>" in again.text
-        other = await bob.get("/profile")
-        assert "<p id='who'>1</p>" in other.text
+        assert "<p id='who'>1</p>" in again.text and "<p id='path'>/profile</p>" in again.text
     assert len(factory.made) == 2
-    assert factory.made[0].navigations == ["http://localhost/profile"]
+    for _ in range(100):
+        if all(o.closed for o in factory.made):
+            break
+        await asyncio.sleep(0.01)
+    assert all(o.closed for o in factory.made)
+    assert factory.made[0].navigations == []  # built at its URL, never moved
 
 
 async def test_nothing_of_the_session_is_in_the_url_and_pages_are_not_shared(serve: Any) -> None:
@@ -148,8 +147,7 @@ async def test_nothing_of_the_session_is_in_the_url_and_pages_are_not_shared(ser
     assert response.headers["cache-control"] == "private, no-store"
     assert response.headers["vary"] == "Cookie"
     assert response.headers["content-type"].startswith("text/html")
-    sid_and_sig = response.cookies["mfe_session"]
-    assert sid_and_sig not in response.text
+    assert "set-cookie" not in response.headers
     assert str(response.url).endswith("/catalog")
 
 
@@ -164,8 +162,8 @@ async def test_forged_or_foreign_cookie_gets_a_new_session(serve: Any) -> None:
             client.cookies.set("mfe_session", value)
             response = await client.get("/catalog")
             assert response.status_code == 200
-            assert response.cookies["mfe_session"] != value
-            assert "stolen-id" not in app.sessions
+            assert "stolen-id" not in response.headers.get("set-cookie", "")
+            assert "stolen-id" not in app.sessions  # type: ignore[operator]
     assert len(factory.made) == 4
 
 
@@ -179,8 +177,8 @@ async def test_status_codes_404_502_and_shell_route(serve: Any) -> None:
         assert missing.headers["cache-control"] == "private, no-store"
         broken = await client.get("/catalog")
         assert broken.status_code == 502
-        assert "catalog" in broken.text and "http://127.0.0.1:9/catalog/" in broken.text
-        assert "503 Service Unavailable" in broken.text
+        assert "catalog" in broken.text and "http://127.0.0.1:9/catalog/" not in broken.text
+        assert "503 Service Unavailable" not in broken.text
         home = await client.get("/")
         assert home.status_code == 200
         fine = await client.get("/profile")
@@ -200,62 +198,15 @@ async def test_a_broken_app_with_another_routed_app_mounted_is_not_a_502(serve: 
     assert response.status_code == 200
 
 
-async def test_requests_of_one_session_are_serialized(serve: Any) -> None:
+async def test_concurrent_requests_of_one_client_each_see_their_own_path(serve: Any) -> None:
     factory = FakeFactory()
     url = await serve(_app(factory))
     async with httpx.AsyncClient(base_url=url) as client:
-        await client.get("/")
         paths = [f"/catalog/{i}" for i in range(8)]
         responses = await asyncio.gather(*(client.get(p) for p in paths))
-    assert len(factory.made) == 1
-    # each response shows the path it asked for: no request saw another's navigation
+    assert len(factory.made) == 8
     for path, response in zip(paths, responses, strict=True):
         assert f"<p id='path'>{path}</p>" in response.text
-
-
-async def test_lru_eviction_closes_the_oldest_orchestrator(serve: Any) -> None:
-    factory = FakeFactory()
-    app = _app(factory, max_sessions=2)
-    url = await serve(app)
-    clients = [httpx.AsyncClient(base_url=url) for _ in range(3)]
-    try:
-        for client in clients:
-            await client.get("/catalog")
-        for _ in range(50):
-            if factory.made[0].closed:
-                break
-            await asyncio.sleep(0.01)
-        assert factory.made[0].closed
-        assert not factory.made[1].closed and not factory.made[2].closed
-        assert len(app.sessions) == 2
-        # the evicted user comes back: a fresh orchestrator under the same signed id
-        response = await clients[0].get("/profile")
-        assert "<p id='who'>3</p>" in response.text
-    finally:
-        for client in clients:
-            await client.aclose()
-
-
-async def test_idle_sessions_expire() -> None:
-    now = [0.0]
-    store = SessionStore(max_sessions=10, ttl=60.0, clock=lambda: now[0])
-    store.touch("a")
-    now[0] = 30.0
-    store.touch("b")
-    now[0] = 70.0
-    _, evicted = store.touch("b")
-    assert [s.sid for s in evicted] == ["a"]
-    assert "a" not in store and "b" in store
-    now[0] = 200.0
-    _, evicted = store.touch("c")
-    assert [s.sid for s in evicted] == ["b"]
-
-
-def test_store_rejects_nonsense_bounds() -> None:
-    with pytest.raises(ValueError, match="max_sessions"):
-        SessionStore(max_sessions=0, ttl=1.0, clock=lambda: 0.0)
-    with pytest.raises(ValueError, match="session_ttl"):
-        SessionStore(max_sessions=1, ttl=0.0, clock=lambda: 0.0)
 
 
 async def test_lifespan_shutdown_closes_every_orchestrator() -> None:
@@ -271,7 +222,6 @@ async def test_lifespan_shutdown_closes_every_orchestrator() -> None:
         await b.get("/profile")
     await server.stop()
     assert [o.closed for o in factory.made] == [True, True]
-    assert len(app.sessions) == 0
 
 
 def test_compose_app_needs_a_config_or_a_factory() -> None:
@@ -318,7 +268,7 @@ async def test_mounts_under_a_prefix_in_another_asgi_app() -> None:
 async def demo() -> AsyncIterator[tuple[str, ComposeApp]]:
     config = load_config(find_demo_config())
     async with serve_app_dirs(config) as served:
-        app = ComposeApp(served)
+        app = ComposeApp(served, stream=False)
         async with LoopbackASGIServer(app, lifespan="on") as server:
             yield server.url, app
 
@@ -369,7 +319,7 @@ async def test_demo_pages_are_composed_per_route_and_per_session(
         home = _doc(await alice.get("/"))
         assert home.cssselect("#catalog *") == [] and home.cssselect("#header nav")
         assert (await alice.get("/nope")).status_code == 404
-    assert len(app.sessions) == 2
+    assert len(app.sessions) == 1  # type: ignore[arg-type]  # only alice's state diverged
 
 
 def _one_app_config(entry: str) -> ComposeConfig:
@@ -390,7 +340,7 @@ async def test_502_names_the_failing_app_and_recovers_when_the_entry_does() -> N
     with LoopbackServer() as upstream:
         entry = upstream.url_for("/catalog/")
         upstream.route("/catalog/", Reply(503, body="down"), Reply(200, body="<p id='ok'>up</p>"))
-        app = ComposeApp(_one_app_config(entry))
+        app = ComposeApp(_one_app_config(entry), stream=False)
         async with (
             LoopbackASGIServer(app, lifespan="on") as server,
             httpx.AsyncClient(base_url=server.url) as client,
@@ -398,30 +348,13 @@ async def test_502_names_the_failing_app_and_recovers_when_the_entry_does() -> N
             failed = await client.get("/catalog")
             assert failed.status_code == 502
             assert failed.headers["cache-control"] == "private, no-store"
-            assert "catalog" in failed.text and entry in failed.text and "503" in failed.text
+            assert "catalog" in failed.text and entry not in failed.text
             home = await client.get("/")
             assert home.status_code == 200 and "Shell" in home.text
             await asyncio.sleep(0.25)  # a LOAD_ERROR app is retried by a reroute 200 ms later
             again = await client.get("/catalog")
             assert again.status_code == 200, again.text
             assert 'id="ok"' in again.text
-
-
-async def test_idle_sessions_are_closed_without_waiting_for_traffic(serve: Any) -> None:
-    now = [0.0]
-    factory = FakeFactory()
-    app = _app(factory, session_ttl=60.0, clock=lambda: now[0])
-    url = await serve(app)
-    async with httpx.AsyncClient(base_url=url) as client:
-        await client.get("/catalog")
-    assert app.expire_idle() == 0
-    now[0] = 61.0
-    assert app.expire_idle() == 1
-    for _ in range(50):
-        if factory.made[0].closed:
-            break
-        await asyncio.sleep(0.01)
-    assert factory.made[0].closed and len(app.sessions) == 0
 
 
 def test_root_path_is_stripped_only_at_a_segment_boundary() -> None:
@@ -454,5 +387,34 @@ async def test_a_user_factory_taking_on_error_gets_the_cause_into_the_502() -> N
             response = await client.get("/alpha")
         await app.aclose()
         assert response.status_code == 502
-        assert "HTTP status 500" in response.text
-        assert server.url_for("/alpha/index.html") in response.text
+        assert "alpha" in response.text and "HTTP status 500" not in response.text
+
+
+async def test_a_factory_taking_state_gets_the_sessions_global_state() -> None:
+    from orchestrator import Orchestrator
+
+    seen: list[Any] = []
+
+    async def factory(loader: Any, url: str, state: Any = None) -> Any:
+        seen.append(state)
+        tab = Orchestrator("<html><body><p>hi</p></body></html>", url=url)
+        tab.init_global_state(state or {"user": ""})
+        if "/login" in url:
+            tab.init_global_state({"user": "alice"})
+        await tab.start()
+        return tab
+
+    app = ComposeApp(
+        factory,
+        loader=object(),  # type: ignore[arg-type]
+        secret_key="k",
+        shell_routes=["/", "/login"],
+        global_state={"user": ""},
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert "set-cookie" not in (await client.get("/")).headers
+        assert "set-cookie" in (await client.get("/login")).headers
+        await client.get("/")
+    await app.aclose()
+    assert seen == [None, None, {"user": "alice"}]
