@@ -88,14 +88,31 @@ class _Client:
         lines = head.decode("latin-1").split("\r\n")
         self.last_status = int(lines[0].split()[1])
         length = 0
+        chunked = False
         for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.lower() == "content-length":
                 length = int(value)
+            elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True  # a streamed page (the composer flushes the shell first)
             elif name.lower() == "set-cookie":
                 self.cookie = value.strip().split(";", 1)[0]
-        self.last_body = await self.reader.readexactly(length)
+        if chunked:
+            self.last_body = await self._read_chunks(self.reader)
+        else:
+            self.last_body = await self.reader.readexactly(length)
         self.latencies.append(time.perf_counter() - started)
+
+    @staticmethod
+    async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
 
     async def close(self) -> None:
         if self.writer is not None:
