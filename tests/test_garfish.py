@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from engine_support import until
 
 from orchestrator import AppStatus, EntryLoader, Orchestrator
 from orchestrator.errors import OrchestratorError, UntrustedOriginError
@@ -909,3 +910,31 @@ async def test_a_routed_load_failure_swallowed_by_error_load_app_is_retried_next
     await tab.navigate("/later")  # Garfish's router loads again on the next activation
     assert garfish.apps["later"].mounted
     assert tab.get_app_status("later") is AppStatus.MOUNTED
+
+
+async def test_a_hidden_apps_timers_are_paused_and_resume_on_show(
+    tab: Orchestrator, site: Site
+) -> None:
+    """Garfish leaves a cached app's timers running while hidden; ours hold them (DESIGN §10)."""
+    ticking = PROVIDER + textwrap.dedent(
+        """
+        window.ticks = 0
+
+        def tick():
+            window.ticks = window.ticks + 1
+
+        window.set_interval(tick, 5)
+        """
+    )
+    garfish = Garfish(tab)
+    garfish.run({"dom_getter": "#app"})
+    app = await garfish.load_app("one", {"entry": site.add("one", ticking), "cache": True})
+    assert app is not None and await app.mount()
+    window = app.global_object
+    await until(lambda: window["ticks"] >= 2, turns=100_000)
+    assert await app.hide()
+    frozen = window["ticks"]
+    await asyncio.sleep(0.1)  # twenty periods of the interval
+    assert window["ticks"] == frozen
+    assert await app.show()
+    await until(lambda: window["ticks"] >= frozen + 2, turns=100_000)

@@ -225,6 +225,8 @@ class GarfishApp:
             return False
         await self._emit("before_mount", self.app_info, self, True)
         self._host.remember_active(self)
+        if self.sandbox is not None and self.sandbox.hidden:
+            self.sandbox.resume()  # its timers go on with the delays they had left
         await self._add_container()
         await self._render(self.provider, is_mount=False)
         self.display = True
@@ -233,7 +235,7 @@ class GarfishApp:
 
     async def hide(self) -> bool:
         """Take a mounted app off the page: ``provider.destroy``, its container detached and
-        kept with its sandbox (its timers keep running, as Garfish's)."""
+        kept with its sandbox, whose timers are paused and listeners held until ``show``."""
         self.active = False
         self.mounting = False
         if not self.display:
@@ -243,6 +245,10 @@ class GarfishApp:
             return False
         await self._emit("before_unmount", self.app_info, self, True)
         await self._destroy(self.provider, is_unmount=False)
+        if self.sandbox is not None and self.sandbox.sandbox_running:
+            # unlike Garfish, a hidden app's timers and window listeners are held, not left
+            # running (DESIGN.md §10); ``show`` resumes them
+            self.sandbox.pause()
         self.display = False
         self._host.forget_active(self)
         await self._emit("after_unmount", self.app_info, self, True)
