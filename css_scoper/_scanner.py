@@ -53,6 +53,31 @@ _IDENT = re.compile(
 )
 
 
+_ESCAPE_IN_NAME = re.compile(r"\\(?:([0-9A-Fa-f]{1,6})(?:\r\n|[ \t\n\r\f])?|([\s\S])|\Z)")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _escaped_code_point(match: re.Match[str]) -> str:
+    hex_digits, char = match.group(1), match.group(2)
+    if hex_digits is None:
+        return "\ufffd" if char is None else char
+    value = int(hex_digits, 16)
+    if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        return "\ufffd"
+    return chr(value)
+
+
+def name_value(text: str) -> str:
+    """The name an identifier's text spells once its escapes are decoded, ASCII-lowercased.
+
+    Browsers compare at-rule, type and pseudo-class names this way (`@m\\65 dia` is `@media`);
+    only ASCII letters fold, so `str.lower`'s wider mapping (Kelvin sign → k) is not used.
+    """
+    if "\\" in text:
+        text = _ESCAPE_IN_NAME.sub(_escaped_code_point, text)
+    return text.translate(_ASCII_LOWER)
+
+
 def skip_string(css: str, pos: int) -> int:
     """Offset just after the string starting at `pos` (a bad string stops before its newline)."""
     pattern = _DOUBLE_QUOTED if css[pos] == '"' else _SINGLE_QUOTED
@@ -64,6 +89,16 @@ def skip_comment(css: str, pos: int) -> int:
     """Offset just after the comment starting at `pos`; an unclosed comment runs to the end."""
     end = css.find("*/", pos + 2)
     return len(css) if end < 0 else end + 2
+
+
+_IDENT_ESCAPE_AT = re.compile(_IDENT_ESCAPE)
+
+
+def skip_escape(css: str, pos: int) -> int:
+    """Offset after the escape at `pos`, whose hex form takes one whitespace after it (`\\62 ody`
+    is `body`); a backslash before a newline escapes nothing and is one character."""
+    match = _IDENT_ESCAPE_AT.match(css, pos)
+    return match.end() if match else pos + 1
 
 
 def match_ident(css: str, pos: int) -> int:

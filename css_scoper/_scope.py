@@ -14,6 +14,7 @@ from css_scoper._scanner import (
     SKIP_BETWEEN_TOP_RULES,
     block_end,
     match_ident,
+    name_value,
     prelude_end,
     scan,
     skip_whitespace_and_comments,
@@ -102,7 +103,8 @@ class _Scoper:
 
     def _at_rule(self, start: int, name_end: int, depth: int) -> tuple[int, int]:
         css = self._css
-        name = css[start + 1 : name_end].lower()
+        # decoded as a browser reads it: `@m\65 dia` and `@\media` are @media
+        name = name_value(css[start + 1 : name_end])
         end = scan(css, name_end, ";{" if depth == 0 else ";{}")
         if name in _URLS_ARE_NOT_RESOURCES:
             self._copy_to(start)
