@@ -178,7 +178,9 @@ def _root_remainder(compound: str) -> str | None:
             pos = scan(compound, pos + 1, "", "[")
         elif c == "/" and compound.startswith("/*", pos):
             pos = skip_comment(compound, pos)
-        elif c in "#.":
+        elif c == ".":  # a class is two tokens, so a comment may sit between them
+            pos = max(match_ident(compound, skip_comments(compound, pos + 1)), pos + 1)
+        elif c == "#":  # an id is one hash token: `#/**/x` is no id (the browser drops it)
             pos = max(match_ident(compound, pos + 1), pos + 1)
         elif c == '"' or c == "'":
             pos = skip_string(compound, pos)
