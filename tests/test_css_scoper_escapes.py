@@ -168,6 +168,8 @@ def test_name_value_decodes_like_css_syntax(text: str, value: str) -> None:
         (":r\\6f ot .x", f"{P} .x"),
         (":/**/root .x", f"{P} .x"),
         ("html/**/.dark .x", f"{P}/**/.dark .x"),
+        ("html./**/dark .x", f"{P}./**/dark .x"),
+        ("*/**/:/**/root .x", f"{P}/**/ .x"),
         ("[dir=rtl] b\\ody .x", f"[dir=rtl] {P} .x"),
     ],
 )
