@@ -183,9 +183,13 @@ def _root_remainder(compound: str) -> str | None:
         elif c == "#":  # an id is one hash token: `#/**/x` is no id (the browser drops it)
             pos = max(match_ident(compound, pos + 1), pos + 1)
         elif c == '"' or c == "'":
+            # no simple selector is a string: rewriting around one could join two bad strings
+            # into a good one, and a comma inside it would start a new selector
+            malformed = True
             pos = skip_string(compound, pos)
         elif c == "\\":
             pos = skip_escape(compound, pos)
+            malformed = malformed or pos == start + 1  # `\` before a newline escapes nothing
         else:
             malformed = True  # not a simple selector: a browser drops the rule, so do not rewrite
             pos += 1

@@ -180,3 +180,19 @@ def test_escaped_and_commented_roots_become_the_prefix(selector: str, expected: 
 @pytest.mark.parametrize("selector", ["\\62 odyx", "b\\6f dy-x", ".b\\6f dy", "#\\68tml"])
 def test_escaped_words_that_are_not_roots_are_prefixed(selector: str) -> None:
     assert scope_css(f"{selector} {{a: b}}", P) == f"{P} {selector} {{a: b}}"
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        (':root"a{b}}\n:root", /* c */\n:not(body) {a: b}', None),
+        ("html\\\nbody.x {a: b}", f"html\\\n{P}.x {{a: b}}"),
+    ],
+)
+def test_root_compounds_with_strings_or_stray_backslashes_are_not_merged(
+    css: str, expected: str | None
+) -> None:
+    """Found by atheris: merging `:root"...` and `:root"...` (two bad strings, each ended by
+    its newline) made one good string, and the comma inside it started a new selector; a
+    stray backslash merged with what follows would start an escape."""
+    assert scope_css(css, P) == (expected or f"{P} {css}")
