@@ -175,6 +175,16 @@ def scan(css: str, pos: int, stops: str, opened: str = "") -> int:
             pos = i + 1
 
 
+def skip_block(css: str, opener: int) -> int:
+    """Offset after the block opened at `opener` (`(`, `[` or `{`); `url(` ends at its first `)`
+    as a url token (or what is left of a bad one) does, whatever nests inside."""
+    if css[opener] == "(" and _is_url_function(css, opener):
+        end = skip_url_argument(css, opener + 1)
+        if end is not None:
+            return end
+    return scan(css, opener + 1, "", css[opener])
+
+
 def block_end(css: str, open_brace: int) -> int:
     """Offset just after the `}` matching the `{` at `open_brace` (or the end of the input)."""
     plain = _PLAIN_BLOCK.match(css, open_brace + 1)

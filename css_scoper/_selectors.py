@@ -15,6 +15,7 @@ from css_scoper._scanner import (
     match_ident,
     name_value,
     scan,
+    skip_block,
     skip_comment,
     skip_escape,
     skip_string,
@@ -69,7 +70,7 @@ def _split_top_level_commas(selectors: str) -> list[str]:
         elif c == "\\":
             pos = i + 2
         elif c in "([{":
-            pos = scan(selectors, i + 1, "", c)
+            pos = skip_block(selectors, i)
         else:
             pos = i + 1
     items.append(selectors[start:])
@@ -98,7 +99,7 @@ def _compound_end(selector: str, pos: int) -> int:
         elif c == "\\":
             pos = skip_escape(selector, pos)
         else:  # "(" or "["
-            pos = scan(selector, pos + 1, "", c)
+            pos = skip_block(selector, pos)
     return min(pos, length)
 
 
@@ -187,9 +188,9 @@ def _root_remainder(compound: str) -> str | None:
             # into a good one, and a comma inside it would start a new selector
             malformed = True
             pos = skip_string(compound, pos)
-        elif c == "\\":
+        elif c == "\\":  # a name here would be a type selector after the first simple one
+            malformed = True
             pos = skip_escape(compound, pos)
-            malformed = malformed or pos == start + 1  # `\` before a newline escapes nothing
         else:
             malformed = True  # not a simple selector: a browser drops the rule, so do not rewrite
             pos += 1

@@ -196,3 +196,18 @@ def test_root_compounds_with_strings_or_stray_backslashes_are_not_merged(
     its newline) made one good string, and the comma inside it started a new selector; a
     stray backslash merged with what follows would start an escape."""
     assert scope_css(css, P) == (expected or f"{P} {css}")
+
+
+def test_a_name_after_the_first_simple_selector_is_no_root_compound() -> None:
+    """Found by atheris: `*\\.\\61 :root` (a type selector after `*`) is invalid; it is not a root
+    compound, so it is prefixed as it stands (and scoping again changes nothing)."""
+    css = "*\\.\\61 :/**/root > a {b: c}"
+    once = scope_css(css, P)
+    assert once == f"{P} {css}"
+    assert scope_css(once, P) == once
+
+
+def test_a_bad_url_ends_at_its_first_parenthesis_in_a_selector_list() -> None:
+    """Found by atheris: `url(z()` is one (bad) url token, so the comma after it is a top-level
+    one and the selector after it is scoped on its own."""
+    assert scope_css("a url(z(), h1 {b: c}", P) == f"{P} a url(z(), {P} h1 {{b: c}}"
