@@ -31,6 +31,9 @@ STRING = f"(?:{_DOUBLE_QUOTED.pattern}|{_SINGLE_QUOTED.pattern})"
 _UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{ESCAPE})*(?:\)|\Z)")
 _URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
+# "url" with each letter written as the longest escape (`\\00006c` and CR LF)
+_LONGEST_URL_NAME = 3 * 9
+_HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}\Z")
 
 _CLOSER = {"(": ")", "[": "]", "{": "}"}
 
@@ -107,16 +110,51 @@ def match_ident(css: str, pos: int) -> int:
     return match.end() if match else pos
 
 
-def _is_url_function(css: str, paren: int) -> bool:
-    """Whether the `(` at `paren` opens `url(`, the one function whose argument is raw text."""
-    start = paren - 3
-    if start < 0 or css[start:paren].lower() != "url":
+def _starts_name(css: str, start: int) -> bool:
+    """Whether an identifier can begin at `start`: the text before it does not run into it.
+
+    Not after a name character (a longer name, a number's unit), `#` or `@` (a hash, an
+    at-keyword), a backslash (escaping the name's first letter, or ending an escaped backslash,
+    which is a name character too), an escaped character, or the whitespace that ends a hex
+    escape (`\\61 url` is one name, `aurl`).
+    """
+    if start == 0:
+        return True
+    before = css[start - 1]
+    if before in "#@\\" or _NAME_CHAR.match(before):  # `\\\\url` too: an escaped backslash
         return False
-    if start > 0:
-        before = css[start - 1]
-        if before == "\\" or _NAME_CHAR.match(before):
-            return False
-    return True
+    if before in WHITESPACE:
+        end = start - 2 if css.startswith("\r\n", start - 2) else start - 1
+        hex_escape = _HEX_ESCAPE_BEFORE.search(css, max(0, end - 7), end)
+        return hex_escape is None or _backslash_run(css, hex_escape.start()) % 2 == 0
+    return _backslash_run(css, start - 2) % 2 == 0 if start >= 2 else True
+
+
+def _backslash_run(css: str, last: int) -> int:
+    """How many backslashes end at offset `last` (0 if `css[last]` is none)."""
+    count = 0
+    while last - count >= 0 and css[last - count] == "\\":
+        count += 1
+    return count
+
+
+def _is_url_function(css: str, paren: int) -> bool:
+    """Whether the `(` at `paren` opens `url(`, the one function whose argument is raw text.
+
+    The name may be written with escapes (`u\\72 l(`), as browsers decode it.
+    """
+    start = paren - 3
+    if start >= 0 and css[start:paren].lower() == "url":
+        return _starts_name(css, start)
+    window = max(0, paren - _LONGEST_URL_NAME)
+    if "\\" not in css[window:paren]:
+        return False
+    for start in range(window, paren):
+        if css[start] in "uU\\":
+            name = _IDENT.match(css, start)
+            if name is not None and name.end() == paren and name_value(name.group()) == "url":
+                return _starts_name(css, start)
+    return False
 
 
 def skip_url_argument(css: str, after_paren: int) -> int | None:

@@ -211,3 +211,21 @@ def test_a_bad_url_ends_at_its_first_parenthesis_in_a_selector_list() -> None:
     """Found by atheris: `url(z()` is one (bad) url token, so the comma after it is a top-level
     one and the selector after it is scoped on its own."""
     assert scope_css("a url(z(), h1 {b: c}", P) == f"{P} a url(z(), {P} h1 {{b: c}}"
+
+
+@pytest.mark.parametrize(
+    "function",
+    ["u\\72 l(", "\\75rl(", "U\\52L(", "\\000075\\000072\\00006c(", "u\\rl(", "u\\72\r\nl("],
+)
+def test_an_escaped_url_function_is_a_url_token(function: str) -> None:
+    """Browsers decode the name: `u\\72 l(a(b)` is a (bad) url token ending at the first `)`,
+    so the block ends at the next `}` and the rule after it is a rule of the page."""
+    css = f".a {{b: {function}a(b)}}\nh1 {{color: red}}"
+    assert scope_css(css, P) == f"{P} .a {{b: {function}a(b)}}\n{P} h1 {{color: red}}"
+
+
+@pytest.mark.parametrize("function", ["xurl(", "#url(", "\\61 url(", "\\\\url(", "1url("])
+def test_names_ending_in_url_are_no_url_token(function: str) -> None:
+    """`(` opens a block there, which a `}` does not close (Chromium agrees)."""
+    css = f".a {{b: {function}a(b)}}\nh1 {{color: red}}"
+    assert scope_css(css, P) == f"{P} {css}"

@@ -602,7 +602,21 @@ _AT_NAMES = {
 _noisy_value = st.one_of(
     _value,
     st.sampled_from(
-        ['"\\"}"', "'\\'{'", "\\7b  body", "a\\{b", "url(a\\)b.png)", "x/**/y", '"/*"', "\\"]
+        [
+            '"\\"}"',
+            "'\\'{'",
+            "\\7b  body",
+            "a\\{b",
+            "url(a\\)b.png)",
+            "x/**/y",
+            '"/*"',
+            "\\",
+            "u\\72 l(a(b)",
+            "\\75rl(x{y)",
+            "U\\52L(}",
+            "#url(a)",
+            "\\61 url(a)",
+        ]
     ),
 )
 _noisy_declarations = st.lists(

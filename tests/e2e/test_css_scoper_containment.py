@@ -80,6 +80,8 @@ b\ody h1 { padding-top: 4px; }
 \62 ody span { padding-right: 7px; }
 h\74ml > body .t { padding-top: 8px; }
 @media screen { @supp\orts (color: red) { /**/ span { color: rgb(0, 0, 255); } } }
+.q { background: u\72 l(a(b) }
+h1 { text-transform: lowercase; }
 """
 
 
