@@ -11,7 +11,7 @@ import httpx
 import tinycss2
 from tinycss2 import ast
 
-from css_scoper import app_prefix, scope_css
+from css_scoper import app_prefix, escape_for_style_element, scope_css
 from orchestrator import EntryLoader, EntryLoadError, ImportedEntry
 
 CONTROL = "".join(chr(c) for c in [*range(1, 9), 11, 12, *range(14, 32)])
@@ -131,6 +131,37 @@ def check_scope_css(css: str) -> str:
         assert scope_css(with_urls, PREFIX, base_url=BASE_URL) == with_urls, (css, with_urls)
     assert unscoped_rules(with_urls) == [], (css, with_urls)
     return scoped
+
+
+def _tokens(nodes: list[ast.Node]) -> list[object]:
+    """Token types and values, comments left out; a delim `<` equals an identifier `<` (the one
+    change `escape_for_style_element` makes, before a `/`)."""
+    out: list[object] = []
+    for node in nodes:
+        if node.type in ("literal", "ident") and node.value == "<":
+            out.append("<")
+        elif node.type == "function":
+            out.append((node.lower_name, _tokens(node.arguments)))
+        elif node.type in ("() block", "[] block", "{} block"):
+            out.append((node.type, _tokens(node.content)))
+        elif node.type == "dimension":
+            out.append((node.type, node.value, node.unit))
+        elif node.type == "error":
+            out.append((node.type, node.kind))
+        elif node.type != "comment":
+            out.append((node.type, getattr(node, "value", None)))
+    return out
+
+
+def check_style_element(css: str) -> str:
+    """The text for a `<style>` element has no `</`, reads as the same tokens, and escaping it
+    again changes nothing."""
+    out = escape_for_style_element(css)
+    assert "</" not in out, (css, out)
+    parse = tinycss2.parse_component_value_list
+    assert _tokens(parse(out)) == _tokens(parse(css)), (css, out)
+    assert escape_for_style_element(out) == out, (css, out)
+    return out
 
 
 async def import_page(html: str | bytes) -> ImportedEntry | EntryLoadError:

@@ -18,6 +18,7 @@ from fuzz_targets import (
     PREFIX,
     check_import,
     check_scope_css,
+    check_style_element,
     import_page,
     noisy_stylesheet,
     unscoped_rules,
@@ -118,6 +119,16 @@ def test_comment_and_escape_escapes_are_closed(css: str) -> None:
 @given(css=noise_soup)
 def test_scope_css_with_comments_and_escapes_everywhere(css: str) -> None:
     check_scope_css(css)
+
+
+STYLE_PIECES = [*CSS_PIECES, "<", "</", "</style>", "</STYLE ", "<!--", "\\<", "u\\72 l("]
+
+
+@QUICK
+@given(css=st.one_of(st.lists(st.sampled_from(STYLE_PIECES), max_size=60).map("".join), real_text))
+def test_escape_for_style_element_never_leaves_an_end_tag(css: str) -> None:
+    check_style_element(check_scope_css(css))
+    check_style_element(css)
 
 
 @QUICK
