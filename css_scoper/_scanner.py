@@ -17,7 +17,12 @@ _SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
 # An escape is a backslash and one character, or up to six hex digits and one whitespace
 # (which belongs to the escape, so a newline there does not end a string).
 ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
-_IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
+#: An escape inside a name (a backslash before a newline is none).
+IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
+#: The characters a name continues with (a character class body).
+NAME_CHARS = r"A-Za-z0-9_\-\u0080-\U0010ffff"
+#: An identifier: its text, escapes included (shared with the <style> escaper).
+IDENT = rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{IDENT_ESCAPE}|-)(?:[{NAME_CHARS}]|{IDENT_ESCAPE})*+"
 #: What a string holds between its quotes (shared with the url rewriter).
 DOUBLE_QUOTED_BODY = rf'(?:[^"\\\n\r\f]|{ESCAPE})*'
 SINGLE_QUOTED_BODY = rf"(?:[^'\\\n\r\f]|{ESCAPE})*"
@@ -30,7 +35,7 @@ STRING = f"(?:{_DOUBLE_QUOTED.pattern}|{_SINGLE_QUOTED.pattern})"
 # (a url token, or the remnants of a bad one), braces and `/*` included.
 _UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{ESCAPE})*(?:\)|\Z)")
 _URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
-_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
+_NAME_CHAR = re.compile(rf"[{NAME_CHARS}]")
 # "url" with each letter written as the longest escape (`\\00006c` and CR LF)
 _LONGEST_URL_NAME = 3 * 9
 _HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}\Z")
@@ -50,10 +55,7 @@ _PLAIN_PRELUDE = re.compile(rf"(?:{_PLAIN}|{_PARENS}|{_BRACKETS})*+(?=\{{)")
 SKIP_BETWEEN_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+")
 SKIP_BETWEEN_TOP_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z))|<!--|-->)*+")
 
-_IDENT = re.compile(
-    rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{_IDENT_ESCAPE}|-)"
-    rf"(?:[A-Za-z0-9_\-\u0080-\U0010ffff]|{_IDENT_ESCAPE})*"
-)
+_IDENT = re.compile(IDENT)
 
 
 _ESCAPE_IN_NAME = re.compile(r"\\(?:([0-9A-Fa-f]{1,6})(?:\r\n|[ \t\n\r\f])?|([\s\S])|\Z)")
@@ -94,7 +96,7 @@ def skip_comment(css: str, pos: int) -> int:
     return len(css) if end < 0 else end + 2
 
 
-_IDENT_ESCAPE_AT = re.compile(_IDENT_ESCAPE)
+_IDENT_ESCAPE_AT = re.compile(IDENT_ESCAPE)
 
 
 def skip_escape(css: str, pos: int) -> int:

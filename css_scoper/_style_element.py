@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import re
 
-from css_scoper._scanner import ESCAPE, STRING, name_value
+from css_scoper._scanner import ESCAPE, IDENT, IDENT_ESCAPE, NAME_CHARS, STRING, name_value
 
 _LT = "\\3c "  # the whitespace ends the escape, whatever follows
-_NAME_CHAR = r"A-Za-z0-9_\-\u0080-\U0010ffff"
-_IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
-_IDENT = rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{_IDENT_ESCAPE}|-)(?:[{_NAME_CHAR}]|{_IDENT_ESCAPE})*+"
 _NEXT = re.compile(
     rf"(?P<comment>/\*[\s\S]*?(?:\*/|\Z))"
     rf"|(?P<string>{STRING})"
     # a function name, only where an identifier can start (not in a number's unit, a hash or
     # an at-keyword): `url(` opens a url token, whose argument is raw text
-    rf"|(?<![{_NAME_CHAR}\\#@])(?P<ident>{_IDENT})(?P<paren>\()"
+    rf"|(?<![{NAME_CHARS}\\#@])(?P<ident>{IDENT})(?P<paren>\()"
     # an escape, with the rest of the name it is in (an identifier, a unit, a hash)
-    rf"|(?P<escape>{_IDENT_ESCAPE}(?:[{_NAME_CHAR}]|{_IDENT_ESCAPE})*+|{ESCAPE})"
+    rf"|(?P<escape>{IDENT_ESCAPE}(?:[{NAME_CHARS}]|{IDENT_ESCAPE})*+|{ESCAPE})"
     r"|<"
 )
-_IDENT_HERE = re.compile(rf"(?P<ident>{_IDENT})(?P<paren>\()?")
+_IDENT_HERE = re.compile(rf"(?P<ident>{IDENT})(?P<paren>\()?")
 _ESCAPE_OR_LT = re.compile(rf"{ESCAPE}|<")
 # an unquoted url token's rest: up to its `)`; comments and quotes are plain characters here
 _URL_REST = re.compile(rf"[ \t\n\r\f]*+(?![\"'])(?:[^)\\]|{ESCAPE})*(?:\)|\Z)")
