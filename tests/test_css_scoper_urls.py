@@ -59,6 +59,15 @@ def test_escaped_at_rule_names_are_read_as_browsers_read_them() -> None:
     )
 
 
+@pytest.mark.parametrize("control", ["\x01", "\x08", "\x0b", "\x0e", "\x1f", "\x7f"])
+def test_a_bad_url_stays_a_bad_url(control: str) -> None:
+    """Found by atheris: a non-printable character makes `url(...)` a bad url; quoting it as a
+    resolved URL made a string, and a `{` inside it no longer opened a block."""
+    css = f"a {{ b: url({control}{{) }}"
+    assert rewrite_urls(css, BASE) == css
+    assert scope_css(css, P, base_url=BASE) == f"{P} {css}"
+
+
 def test_an_empty_base_changes_nothing() -> None:
     assert rewrite_urls(".a { b: url(x.png) }", "") == ".a { b: url(x.png) }"
 

@@ -70,6 +70,8 @@ html_soup = st.lists(st.sampled_from([*HTML_PIECES, *CONTROL]), max_size=60).map
     [
         '.a{content:"url(a\x15}body{color:red})\n}',
         '.a{b:c}\n"url(a\x15{}body{color:red})',
+        "a\\~url(\x7f{)b{}c, \\@{d:e}",
+        "x~url(\x01{) {}, h1{color:red}",
     ],
 )
 def test_base_url_rewriting_cannot_unscope_a_rule(css: str) -> None:
