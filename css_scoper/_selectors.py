@@ -130,7 +130,7 @@ def _parts(selector: str) -> list[_Part]:
     return parts
 
 
-def skip_comments(text: str, pos: int) -> int:
+def _skip_comments(text: str, pos: int) -> int:
     """Offset after any comments starting at `pos` (whitespace is a token here, so it stays)."""
     while text.startswith("/*", pos):
         pos = skip_comment(text, pos)
@@ -166,7 +166,7 @@ def _root_remainder(compound: str) -> str | None:
         if c == ":":
             colons = 2 if compound.startswith("::", pos) else 1
             # a comment between the colon and the name is no token: `:/**/root` is `:root`
-            name_start = skip_comments(compound, pos + colons)
+            name_start = _skip_comments(compound, pos + colons)
             name_end = match_ident(compound, name_start)
             pos = name_end
             if compound.startswith("(", pos):
@@ -180,7 +180,7 @@ def _root_remainder(compound: str) -> str | None:
         elif c == "/" and compound.startswith("/*", pos):
             pos = skip_comment(compound, pos)
         elif c == ".":  # a class is two tokens, so a comment may sit between them
-            pos = max(match_ident(compound, skip_comments(compound, pos + 1)), pos + 1)
+            pos = max(match_ident(compound, _skip_comments(compound, pos + 1)), pos + 1)
         elif c == "#":  # an id is one hash token: `#/**/x` is no id (the browser drops it)
             pos = max(match_ident(compound, pos + 1), pos + 1)
         elif c == '"' or c == "'":
