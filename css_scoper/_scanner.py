@@ -19,10 +19,11 @@ _SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
 ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
 #: An escape inside a name (a backslash before a newline is none).
 IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
-#: The characters a name continues with (a character class body).
-NAME_CHARS = r"A-Za-z0-9_\-\u0080-\U0010ffff"
+#: The characters a name continues with (a character class body); NUL is one, as CSS reads
+#: it as U+FFFD.
+NAME_CHARS = r"A-Za-z0-9_\-\x00\u0080-\U0010ffff"
 #: An identifier: its text, escapes included (shared with the <style> escaper).
-IDENT = rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{IDENT_ESCAPE}|-)(?:[{NAME_CHARS}]|{IDENT_ESCAPE})*+"
+IDENT = rf"-?(?:[A-Za-z_\x00\u0080-\U0010ffff]|{IDENT_ESCAPE}|-)(?:[{NAME_CHARS}]|{IDENT_ESCAPE})*+"
 #: What a string holds between its quotes (shared with the url rewriter).
 DOUBLE_QUOTED_BODY = rf'(?:[^"\\\n\r\f]|{ESCAPE})*'
 SINGLE_QUOTED_BODY = rf"(?:[^'\\\n\r\f]|{ESCAPE})*"

@@ -108,6 +108,14 @@ def test_the_identifier_does_not_join_the_name_before_it() -> None:
     assert tokens(out) == tokens("a</b")
 
 
+def test_a_nul_continues_a_name_so_nul_url_is_no_url_token() -> None:
+    """Found by atheris: CSS reads NUL as U+FFFD, a name character, so `\\x00url(` is a function
+    whose `<` delims stay (escaping them made `@<` an at-keyword)."""
+    css = "\x00url(/@<<)"
+    out = escape_for_style_element(css)
+    assert out == css and tokens(out) == tokens(css)
+
+
 def test_scoped_css_can_be_escaped_after_scoping() -> None:
     prefix = app_prefix("app")
     css = '.a::after {content: "</style>"} /* </style> */ .b {background: url(x</style>.png)}'

@@ -68,6 +68,12 @@ def test_a_bad_url_stays_a_bad_url(control: str) -> None:
     assert scope_css(css, P, base_url=BASE) == f"{P} {css}"
 
 
+def test_a_name_ending_in_url_after_a_nul_is_no_url() -> None:
+    """NUL is a name character (U+FFFD): `\\x00url(x)` is a function, its argument no URL."""
+    css = "a{b:\x00url(x.png) url(y.png)}"
+    assert rewrite_urls(css, "http://h/a b/") == 'a{b:\x00url(x.png) url("http://h/a b/y.png")}'
+
+
 def test_an_empty_base_changes_nothing() -> None:
     assert rewrite_urls(".a { b: url(x.png) }", "") == ".a { b: url(x.png) }"
 
