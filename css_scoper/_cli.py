@@ -15,7 +15,8 @@ def scope_css_command(prefix: str, base_url: str | None, path: str) -> str:
     Raises OSError naming the file when it cannot be read; undecodable bytes become U+FFFD.
     """
     if path == "-":
-        data = sys.stdin.buffer.read()
+        stdin = getattr(sys.stdin, "buffer", None)  # a text-only stream (a test's) has none
+        data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
     else:
         try:
             data = Path(path).read_bytes()
@@ -25,9 +26,9 @@ def scope_css_command(prefix: str, base_url: str | None, path: str) -> str:
     return scope_css(css, prefix, base_url=base_url)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mfe scope-css",
+        prog=prog,
         description="Rewrite a stylesheet so each rule applies only under a prefix selector.",
     )
     which = parser.add_mutually_exclusive_group(required=True)
@@ -40,17 +41,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run `mfe scope-css`; returns the exit status (0 ok, 1 unreadable file, 2 bad usage)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    prefix: str = args.prefix if args.prefix is not None else app_prefix(args.app)
+def _prefix(args: argparse.Namespace) -> str:
+    """The selector to scope under; ValueError names the option that is wrong."""
+    if args.app is not None:
+        if not args.app.strip():
+            raise ValueError("--app must be a non-empty micro-app name")
+        return app_prefix(args.app)
+    prefix: str = args.prefix
     if not prefix.strip():
-        parser.error("--prefix must be a non-empty selector")
+        raise ValueError("--prefix must be a non-empty selector")
+    return prefix
+
+
+def main(argv: list[str] | None = None, *, prog: str = "mfe scope-css") -> int:
+    """`mfe scope-css` and `python -m css_scoper`: print a stylesheet scoped to a prefix.
+
+    One parser for both, so they take the same options. Returns the exit status instead of
+    exiting: 0 ok, 1 unreadable file (as every `mfe` command), 2 bad usage; errors go to stderr.
+    """
+    parser = _parser(prog)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exited:  # argparse has printed the usage error (or --help)
+        return exited.code if isinstance(exited.code, int) else 2
+    try:
+        prefix = _prefix(args)
+    except ValueError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
     try:
         scoped = scope_css_command(prefix, args.base_url, args.file)
     except OSError as exc:
-        print(f"mfe scope-css: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     sys.stdout.write(scoped)
     if scoped and not scoped.endswith("\n"):

@@ -17,7 +17,13 @@ _SIGNIFICANT_IN_BLOCK = re.compile(r"[{}()\[\]\"'\\]|/\*")
 # An escape is a backslash and one character, or up to six hex digits and one whitespace
 # (which belongs to the escape, so a newline there does not end a string).
 ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[\s\S]|\Z)"
-_IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
+#: An escape inside a name (a backslash before a newline is none).
+IDENT_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f])"
+#: The characters a name continues with (a character class body); NUL is one, as CSS reads
+#: it as U+FFFD.
+NAME_CHARS = r"A-Za-z0-9_\-\x00\u0080-\U0010ffff"
+#: An identifier: its text, escapes included (shared with the <style> escaper).
+IDENT = rf"-?(?:[A-Za-z_\x00\u0080-\U0010ffff]|{IDENT_ESCAPE}|-)(?:[{NAME_CHARS}]|{IDENT_ESCAPE})*+"
 #: What a string holds between its quotes (shared with the url rewriter).
 DOUBLE_QUOTED_BODY = rf'(?:[^"\\\n\r\f]|{ESCAPE})*'
 SINGLE_QUOTED_BODY = rf"(?:[^'\\\n\r\f]|{ESCAPE})*"
@@ -30,7 +36,10 @@ STRING = f"(?:{_DOUBLE_QUOTED.pattern}|{_SINGLE_QUOTED.pattern})"
 # (a url token, or the remnants of a bad one), braces and `/*` included.
 _UNQUOTED_URL_REST = re.compile(rf"(?:[^)\\]|{ESCAPE})*(?:\)|\Z)")
 _URL_ARG_START = re.compile(r"[ \t\n\r\f]*([\"']?)")
-_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
+_NAME_CHAR = re.compile(rf"[{NAME_CHARS}]")
+# "url" with each letter written as the longest escape (`\\00006c` and CR LF)
+_LONGEST_URL_NAME = 3 * 9
+_HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}\Z")
 
 _CLOSER = {"(": ")", "[": "]", "{": "}"}
 
@@ -47,10 +56,32 @@ _PLAIN_PRELUDE = re.compile(rf"(?:{_PLAIN}|{_PARENS}|{_BRACKETS})*+(?=\{{)")
 SKIP_BETWEEN_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z)))*+")
 SKIP_BETWEEN_TOP_RULES = re.compile(r"(?:[ \t\n\r\f]+|(?>/\*[\s\S]*?(?:\*/|\Z))|<!--|-->)*+")
 
-_IDENT = re.compile(
-    rf"-?(?:[A-Za-z_\u0080-\U0010ffff]|{_IDENT_ESCAPE}|-)"
-    rf"(?:[A-Za-z0-9_\-\u0080-\U0010ffff]|{_IDENT_ESCAPE})*"
-)
+_IDENT = re.compile(IDENT)
+
+
+_ESCAPE_IN_NAME = re.compile(r"\\(?:([0-9A-Fa-f]{1,6})(?:\r\n|[ \t\n\r\f])?|([\s\S])|\Z)")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _escaped_code_point(match: re.Match[str]) -> str:
+    hex_digits, char = match.group(1), match.group(2)
+    if hex_digits is None:
+        return "\ufffd" if char is None else char
+    value = int(hex_digits, 16)
+    if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        return "\ufffd"
+    return chr(value)
+
+
+def name_value(text: str) -> str:
+    """The name an identifier's text spells once its escapes are decoded, ASCII-lowercased.
+
+    Browsers compare at-rule, type and pseudo-class names this way (`@m\\65 dia` is `@media`);
+    only ASCII letters fold, so `str.lower`'s wider mapping (Kelvin sign → k) is not used.
+    """
+    if "\\" in text:
+        text = _ESCAPE_IN_NAME.sub(_escaped_code_point, text)
+    return text.translate(_ASCII_LOWER)
 
 
 def skip_string(css: str, pos: int) -> int:
@@ -66,22 +97,67 @@ def skip_comment(css: str, pos: int) -> int:
     return len(css) if end < 0 else end + 2
 
 
+_IDENT_ESCAPE_AT = re.compile(IDENT_ESCAPE)
+
+
+def skip_escape(css: str, pos: int) -> int:
+    """Offset after the escape at `pos`, whose hex form takes one whitespace after it (`\\62 ody`
+    is `body`); a backslash before a newline escapes nothing and is one character."""
+    match = _IDENT_ESCAPE_AT.match(css, pos)
+    return match.end() if match else pos + 1
+
+
 def match_ident(css: str, pos: int) -> int:
     """Offset after the identifier starting at `pos`, or `pos` when there is none."""
     match = _IDENT.match(css, pos)
     return match.end() if match else pos
 
 
-def _is_url_function(css: str, paren: int) -> bool:
-    """Whether the `(` at `paren` opens `url(`, the one function whose argument is raw text."""
-    start = paren - 3
-    if start < 0 or css[start:paren].lower() != "url":
+def _starts_name(css: str, start: int) -> bool:
+    """Whether an identifier can begin at `start`: the text before it does not run into it.
+
+    Not after a name character (a longer name, a number's unit), `#` or `@` (a hash, an
+    at-keyword), a backslash (escaping the name's first letter, or ending an escaped backslash,
+    which is a name character too), an escaped character, or the whitespace that ends a hex
+    escape (`\\61 url` is one name, `aurl`).
+    """
+    if start == 0:
+        return True
+    before = css[start - 1]
+    if before in "#@\\" or _NAME_CHAR.match(before):  # `\\\\url` too: an escaped backslash
         return False
-    if start > 0:
-        before = css[start - 1]
-        if before == "\\" or _NAME_CHAR.match(before):
-            return False
-    return True
+    if before in WHITESPACE:
+        end = start - 2 if css.startswith("\r\n", start - 2) else start - 1
+        hex_escape = _HEX_ESCAPE_BEFORE.search(css, max(0, end - 7), end)
+        return hex_escape is None or _backslash_run(css, hex_escape.start()) % 2 == 0
+    return _backslash_run(css, start - 2) % 2 == 0 if start >= 2 else True
+
+
+def _backslash_run(css: str, last: int) -> int:
+    """How many backslashes end at offset `last` (0 if `css[last]` is none)."""
+    count = 0
+    while last - count >= 0 and css[last - count] == "\\":
+        count += 1
+    return count
+
+
+def _is_url_function(css: str, paren: int) -> bool:
+    """Whether the `(` at `paren` opens `url(`, the one function whose argument is raw text.
+
+    The name may be written with escapes (`u\\72 l(`), as browsers decode it.
+    """
+    start = paren - 3
+    if start >= 0 and css[start:paren].lower() == "url":
+        return _starts_name(css, start)
+    window = max(0, paren - _LONGEST_URL_NAME)
+    if "\\" not in css[window:paren]:
+        return False
+    for start in range(window, paren):
+        if css[start] in "uU\\":
+            name = _IDENT.match(css, start)
+            if name is not None and name.end() == paren and name_value(name.group()) == "url":
+                return _starts_name(css, start)
+    return False
 
 
 def skip_url_argument(css: str, after_paren: int) -> int | None:
@@ -138,6 +214,16 @@ def scan(css: str, pos: int, stops: str, opened: str = "") -> int:
             if not stack and c in stops:
                 return i
             pos = i + 1
+
+
+def skip_block(css: str, opener: int) -> int:
+    """Offset after the block opened at `opener` (`(`, `[` or `{`); `url(` ends at its first `)`
+    as a url token (or what is left of a bad one) does, whatever nests inside."""
+    if css[opener] == "(" and _is_url_function(css, opener):
+        end = skip_url_argument(css, opener + 1)
+        if end is not None:
+            return end
+    return scan(css, opener + 1, "", css[opener])
 
 
 def block_end(css: str, open_brace: int) -> int:

@@ -14,12 +14,14 @@ from css_scoper._scanner import (
     SKIP_BETWEEN_TOP_RULES,
     block_end,
     match_ident,
+    name_value,
     prelude_end,
     scan,
     skip_whitespace_and_comments,
 )
 from css_scoper._selectors import scope_selector_list
-from css_scoper._urls import rewrite_import_prelude, rewrite_urls
+from css_scoper._urls import rewrite_import_prelude
+from css_scoper._urls import rewrite_urls as _rewrite_url_references
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def app_prefix(name: str) -> str:
 class _Scoper:
     """One pass over one stylesheet: `_pending` is where the not-yet-copied text starts."""
 
-    def __init__(self, css: str, prefix: str, base_url: str | None) -> None:
+    def __init__(self, css: str, prefix: str | None, base_url: str | None) -> None:
         self._css = css
         self._prefix = prefix
         self._base_url = base_url
@@ -53,7 +55,7 @@ class _Scoper:
             return
         text = self._css[self._pending : end]
         if self._base_url is not None and resolve_urls:
-            text = rewrite_urls(text, self._base_url, self._resolved)
+            text = _rewrite_url_references(text, self._base_url, self._resolved)
         self._out.append(text)
         self._pending = end
 
@@ -96,13 +98,17 @@ class _Scoper:
             return end + 1
         if css[end] == "}":
             return end
-        prelude = css[start:end]
-        self._replace(start, end, scope_selector_list(prelude, self._prefix))
+        if self._prefix is not None:
+            self._replace(start, end, scope_selector_list(css[start:end], self._prefix))
+        else:  # a selector holds no URL (what looks like one is inside a bad url token)
+            self._copy_to(start)
+            self._copy_to(end, resolve_urls=False)
         return block_end(css, end)
 
     def _at_rule(self, start: int, name_end: int, depth: int) -> tuple[int, int]:
         css = self._css
-        name = css[start + 1 : name_end].lower()
+        # decoded as a browser reads it: `@m\65 dia` and `@\media` are @media
+        name = name_value(css[start + 1 : name_end])
         end = scan(css, name_end, ";{" if depth == 0 else ";{}")
         if name in _URLS_ARE_NOT_RESOURCES:
             self._copy_to(start)
@@ -120,11 +126,11 @@ class _Scoper:
             return end, depth
         if name in GROUPING_AT_RULES:
             return end + 1, depth + 1
-        if name == "scope":
-            self._scope_root(name_end, end)
+        if name == "scope" and self._prefix is not None:
+            self._scope_root(self._prefix, name_end, end)
         return block_end(css, end), depth
 
-    def _scope_root(self, prelude_start: int, brace: int) -> None:
+    def _scope_root(self, prefix: str, prelude_start: int, brace: int) -> None:
         """`@scope (X) to (Y)` → `@scope (P X) to (Y)`; with no root, the prefix is the root."""
         css = self._css
         open_paren = skip_whitespace_and_comments(css, prelude_start)
@@ -132,10 +138,10 @@ class _Scoper:
             close_paren = scan(css, open_paren + 1, "", "(")
             if close_paren <= brace:
                 inner = css[open_paren + 1 : close_paren - 1]
-                scoped = scope_selector_list(inner, self._prefix)
+                scoped = scope_selector_list(inner, prefix)
                 self._replace(open_paren + 1, close_paren - 1, scoped)
                 return
-        self._replace(prelude_start, prelude_start, f" ({self._prefix})")
+        self._replace(prelude_start, prelude_start, f" ({prefix})")
 
 
 def scope_css(css: str, prefix: str, *, base_url: str | None = None) -> str:
@@ -154,3 +160,24 @@ def scope_css(css: str, prefix: str, *, base_url: str | None = None) -> str:
     except Exception:  # a bug here must not break mounting an app; report it loudly instead
         _log.exception("css_scoper: could not scope a stylesheet of %d characters", len(css))
         return ""
+
+
+def rewrite_urls(css: str, base_url: str) -> str:
+    """`css` with its relative `url(...)`s and `@import` strings made absolute against `base_url`,
+    as `scope_css(..., base_url=...)` does, selectors left as they are.
+
+    For a stylesheet inlined into a page it was not fetched for (its URLs are relative to its
+    own address). `@namespace` and `@document` URLs are names, so they stay. Never raises on any
+    CSS text; on an internal error the text comes back unchanged.
+    """
+    if not isinstance(css, str):
+        raise TypeError(f"rewrite_urls: css must be str, not {type(css).__name__}")
+    if not isinstance(base_url, str):
+        raise TypeError(f"rewrite_urls: base_url must be str, not {type(base_url).__name__}")
+    if not base_url:
+        return css
+    try:
+        return _Scoper(css, None, base_url).run()
+    except Exception:  # a bug here must not break mounting an app; report it loudly instead
+        _log.exception("css_scoper: could not rewrite the URLs of %d characters", len(css))
+        return css

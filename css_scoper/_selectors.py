@@ -10,9 +10,19 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from css_scoper._scanner import WHITESPACE, match_ident, scan, skip_comment, skip_string
+from css_scoper._scanner import (
+    WHITESPACE,
+    match_ident,
+    name_value,
+    scan,
+    skip_block,
+    skip_comment,
+    skip_escape,
+    skip_string,
+)
 
-# Words that might be a root compound; anything else needs no more than a prefix in front.
+# Words that might be a root compound; anything else needs no more than a prefix in front
+# (an escape may spell one too, `b\\ody`, so text with a backslash always takes the full path).
 _ROOT_WORD = re.compile(r"(?<![\w\-.#\\])(?:html|body)(?![\w\-])|:root(?![\w\-])", re.IGNORECASE)
 # What a plain split at commas cannot cope with: nesting, strings, escapes, comments, `||`.
 _NEEDS_CARE = re.compile(r"[(\[\"'\\/|{}]|" + _ROOT_WORD.pattern, re.IGNORECASE)
@@ -28,6 +38,9 @@ class _Kind(Enum):
     COMMENT = "comment"
     COMBINATOR = "combinator"
     COMPOUND = "compound"
+
+
+_SPACING = frozenset({_Kind.WHITESPACE, _Kind.COMMENT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +70,7 @@ def _split_top_level_commas(selectors: str) -> list[str]:
         elif c == "\\":
             pos = i + 2
         elif c in "([{":
-            pos = scan(selectors, i + 1, "", c)
+            pos = skip_block(selectors, i)
         else:
             pos = i + 1
     items.append(selectors[start:])
@@ -84,9 +97,9 @@ def _compound_end(selector: str, pos: int) -> int:
         elif c == '"' or c == "'":
             pos = skip_string(selector, pos)
         elif c == "\\":
-            pos += 2
+            pos = skip_escape(selector, pos)
         else:  # "(" or "["
-            pos = scan(selector, pos + 1, "", c)
+            pos = skip_block(selector, pos)
     return min(pos, length)
 
 
@@ -117,6 +130,13 @@ def _parts(selector: str) -> list[_Part]:
     return parts
 
 
+def _skip_comments(text: str, pos: int) -> int:
+    """Offset after any comments starting at `pos` (whitespace is a token here, so it stays)."""
+    while text.startswith("/*", pos):
+        pos = skip_comment(text, pos)
+    return pos
+
+
 def _type_selector_end(compound: str) -> tuple[int, bool]:
     """Length of the leading type (or universal) selector, and whether it has a namespace."""
     pos = 1 if compound.startswith("*") else match_ident(compound, 0)
@@ -132,7 +152,7 @@ def _type_selector_end(compound: str) -> tuple[int, bool]:
 def _root_remainder(compound: str) -> str | None:
     """The compound's simple selectors bar its root markers; None if it is not a root compound."""
     type_end, namespaced = _type_selector_end(compound)
-    type_name = compound[:type_end].lower()
+    type_name = name_value(compound[:type_end])
     is_root = not namespaced and type_name in _ROOT_TYPES
     # `:root` is the root only on a compound that could match <html>: `svg:root` never does
     root_capable = not namespaced and type_name in ("", "*", "html")
@@ -145,11 +165,13 @@ def _root_remainder(compound: str) -> str | None:
         start = pos
         if c == ":":
             colons = 2 if compound.startswith("::", pos) else 1
-            name_end = match_ident(compound, pos + colons)
+            # a comment between the colon and the name is no token: `:/**/root` is `:root`
+            name_start = _skip_comments(compound, pos + colons)
+            name_end = match_ident(compound, name_start)
             pos = name_end
             if compound.startswith("(", pos):
                 pos = scan(compound, pos + 1, "", "(")
-            elif colons == 1 and compound[start + 1 : name_end].lower() == "root":
+            elif colons == 1 and name_value(compound[name_start:name_end]) == "root":
                 is_root = is_root or root_capable
                 continue
             pos = max(pos, start + 1)
@@ -157,12 +179,18 @@ def _root_remainder(compound: str) -> str | None:
             pos = scan(compound, pos + 1, "", "[")
         elif c == "/" and compound.startswith("/*", pos):
             pos = skip_comment(compound, pos)
-        elif c in "#.":
+        elif c == ".":  # a class is two tokens, so a comment may sit between them
+            pos = max(match_ident(compound, _skip_comments(compound, pos + 1)), pos + 1)
+        elif c == "#":  # an id is one hash token: `#/**/x` is no id (the browser drops it)
             pos = max(match_ident(compound, pos + 1), pos + 1)
         elif c == '"' or c == "'":
+            # no simple selector is a string: rewriting around one could join two bad strings
+            # into a good one, and a comma inside it would start a new selector
+            malformed = True
             pos = skip_string(compound, pos)
-        elif c == "\\":
-            pos += 2
+        elif c == "\\":  # a name here would be a type selector after the first simple one
+            malformed = True
+            pos = skip_escape(compound, pos)
         else:
             malformed = True  # not a simple selector: a browser drops the rule, so do not rewrite
             pos += 1
@@ -219,10 +247,17 @@ def scope_selector(selector: str, prefix: str) -> str:
     if not stripped or stripped.startswith(_COMBINATOR_START):
         return selector
     lead = selector[: len(selector) - len(stripped)]
-    if _ROOT_WORD.search(stripped) is None and prefix not in stripped and "/*" not in stripped:
+    if (
+        _ROOT_WORD.search(stripped) is None
+        and prefix not in stripped
+        and "/*" not in stripped
+        and "\\" not in stripped
+    ):
         return lead + prefix + " " + stripped
     parts = _parts(stripped)
-    first = next((i for i, p in enumerate(parts) if p.kind is not _Kind.COMMENT), None)
+    # comments and whitespace before the first compound are no part of the selector, as the
+    # browser reads it: `/* legacy */ h1` is `h1` (and `/**/html .x` is `html .x`)
+    first = next((i for i, p in enumerate(parts) if p.kind not in _SPACING), None)
     if first is None or parts[first].kind is not _Kind.COMPOUND:
         return selector
     if _already_scoped(stripped, parts, prefix):

@@ -15,9 +15,11 @@ from ._scanner import DOUBLE_QUOTED_BODY, SINGLE_QUOTED_BODY, SKIP_BETWEEN_RULES
 _URL_OR_OPAQUE = re.compile(
     rf"{STRING}"
     r"|/\*[\s\S]*?(?:\*/|\Z)"
-    r"|(?<![\w\-\\])url\([ \t\n\r\f]*"
+    r"|(?<![\w\-\\\x00])url\([ \t\n\r\f]*"  # NUL is a name character (U+FFFD)
     rf"""(?:"(?P<dq>{DOUBLE_QUOTED_BODY})"|'(?P<sq>{SINGLE_QUOTED_BODY})'"""
-    r"""|(?P<raw>[^"'()\\ \t\n\r\f]*))[ \t\n\r\f]*\)""",
+    # a non-printable character makes a bad url, which must stay one (quoting it would make a
+    # string, and a `{` inside would stop opening a block)
+    r"""|(?P<raw>[^"'()\\ \t\n\r\f\x01-\x08\x0b\x0e-\x1f\x7f]*))[ \t\n\r\f]*\)""",
     re.IGNORECASE,
 )
 _HAS_URL = re.compile(r"url\(", re.IGNORECASE)

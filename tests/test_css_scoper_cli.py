@@ -70,14 +70,81 @@ def test_missing_file_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_prefix_is_required(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["style.css"])
-    assert exited.value.code == 2
+    assert main(["style.css"]) == 2
     assert "--prefix" in capsys.readouterr().err
 
 
 def test_blank_prefix_is_rejected(sheet: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["--prefix", " ", str(sheet)])
-    assert exited.value.code == 2
+    assert main(["--prefix", " ", str(sheet)]) == 2
     assert "non-empty" in capsys.readouterr().err
+
+
+def test_prefix_and_app_together_are_rejected(
+    sheet: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--prefix", P, "--app", "shop", str(sheet)]) == 2
+    err = capsys.readouterr().err
+    assert "--app" in err and "not allowed with" in err
+
+
+def test_blank_app_name_is_rejected(sheet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--app", "", str(sheet)]) == 2
+    err = capsys.readouterr().err
+    assert "--app must be a non-empty" in err and err.startswith("usage: mfe scope-css")
+
+
+def test_missing_file_argument_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--app", "shop"]) == 2
+    assert "FILE" in capsys.readouterr().err
+
+
+def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--app" in out and "--prefix" in out and "--base-url" in out
+
+
+def test_a_directory_is_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--app", "shop", str(tmp_path)]) == 1
+    assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_app_name_with_quotes_is_escaped_in_the_prefix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(".a {b: c}"))
+    assert main(["--app", 'we"ird', "-"]) == 0
+    assert capsys.readouterr().out == 'div[data-qiankun="we\\"ird"] .a {b: c}\n'
+
+
+def _module(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "css_scoper", *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+
+
+def test_module_takes_the_same_options_as_mfe_scope_css() -> None:
+    done = _module(
+        "--app",
+        "shop",
+        "--base-url",
+        "http://cdn.test/s/main.css",
+        "-",
+        stdin=b".btn {background: url(img/b.png)}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == f"{P} .btn {{background: url(http://cdn.test/s/img/b.png)}}\n"
+
+
+def test_module_usage_errors_exit_2_and_name_the_module() -> None:
+    for args in (("-",), ("--prefix", P, "--app", "shop", "-"), ("--app", " ", "-")):
+        done = _module(*args)
+        assert done.returncode == 2, args
+        assert done.stdout == b""
+        assert b"python -m css_scoper" in done.stderr, done.stderr

@@ -8,8 +8,9 @@ selectors changed, and that each selector became what a token-level model of the
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -173,13 +174,20 @@ def expected_selector(tokens: list[ast.Node], prefix: str = P) -> str:
     return "".join(out).strip()
 
 
+def _without_comments(tokens: list[ast.Node]) -> list[ast.Node]:
+    """A prelude as the selector parser sees it: comments are no tokens (`:/**/root` is `:root`)."""
+    return [tok for tok in tokens if tok.type != "comment"]
+
+
 def _selectors(prelude: list[ast.Node]) -> list[str]:
-    return [_normal(tinycss2.serialize(item)) for item in _split(prelude)]
+    """The selectors of a scoped prelude; duplicates "may be dropped" (DESIGN), so they are."""
+    items = [_normal(tinycss2.serialize(item)) for item in _split(_without_comments(prelude))]
+    return list(dict.fromkeys(items))
 
 
 def _expected_list(prelude: list[ast.Node]) -> list[str]:
     seen: list[str] = []
-    for item in _split(prelude):
+    for item in _split(_without_comments(prelude)):
         expected = _normal(expected_selector(item))
         if expected not in seen:
             seen.append(expected)
@@ -483,3 +491,209 @@ def _walk(rules: list[ast.Node]) -> Iterator[ast.QualifiedRule]:
             yield rule
         elif rule.type == "at-rule" and rule.lower_at_keyword in GROUPING and rule.content:
             yield from _walk(_inner_rules(rule.content))
+
+
+# --- comments and escapes everywhere ----------------------------------------------------------
+# The same stylesheets spelled as an attacker (or a minifier) may spell them: comments before,
+# inside and between selectors and around at-rule names, and names written with CSS escapes.
+# Browsers read through both (checked in Chromium), and so must the scoper; tinycss2 decodes
+# escapes and the oracle drops comments from preludes, so it reads them as a browser does.
+# Spellings are drawn from tables built once (one draw per word keeps generation fast, and
+# each table starts with the plain form, which is what Hypothesis shrinks towards).
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_COMMENTS = ["/**/", "/* c */", "/* html, body {} */", "/*\n legacy */", "/* \\ */", "/* * / , */"]
+_SPACES = [" ", "\n", "\t", "  ", " \n  "]
+
+
+def spell(word: str, rnd: random.Random, fold: bool = True) -> str:
+    """`word` with some characters written as CSS escapes (and, if `fold`, in another case)."""
+    out: list[str] = []
+    for index, char in enumerate(word):
+        kind = rnd.choice(["raw", "raw", "hex", "char", "case"])
+        after = word[index + 1] if index + 1 < len(word) else None
+        if kind == "char" and char not in _HEX:
+            out.append("\\" + char)
+        elif kind in ("hex", "char"):
+            digits = format(ord(char), rnd.choice(["x", "X"]))
+            digits = digits.rjust(rnd.randint(len(digits), 6), "0")
+            # the escape ends at a non-hex character; at the end of the word what follows is
+            # unknown, so there a whitespace (which the escape takes) always ends it
+            needs_end = after is None or (len(digits) < 6 and after in _HEX)
+            end = rnd.choice([" ", "\t", "\n"]) if needs_end or rnd.random() < 0.5 else ""
+            out.append("\\" + digits + end)
+        elif kind == "case" and fold:
+            out.append(char.swapcase())
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def gap(rnd: random.Random, need_space: bool = False) -> str:
+    """Whitespace and comments in any mix; with `need_space`, at least one whitespace."""
+    pieces = [rnd.choice(rnd.choice([_COMMENTS, _SPACES])) for _ in range(rnd.randint(0, 3))]
+    if need_space and not any(p.isspace() for p in pieces):
+        pieces.insert(rnd.randint(0, len(pieces)), rnd.choice(_SPACES))
+    return "".join(pieces)
+
+
+def _table(plain: str, make: Callable[[random.Random], str], size: int = 40) -> list[str]:
+    return list(dict.fromkeys([plain] + [make(random.Random(seed)) for seed in range(size)]))
+
+
+def _spellings(word: str, fold: bool = True) -> st.SearchStrategy[str]:
+    return st.sampled_from(_table(word, lambda rnd: spell(word, rnd, fold)))
+
+
+_GAP = st.sampled_from(_table("", gap))
+_SPACED_GAP = st.sampled_from(_table(" ", lambda rnd: gap(rnd, need_space=True)))
+_INNER = st.sampled_from(["", "/**/", "/* c */"])  # `./**/x` is `.x`, `:/**/root` is `:root`
+_NAME = st.one_of(*(_spellings(w, fold=False) for w in ["a", "btn", "card-1", "x_y", "dark"]))
+_TYPE = st.one_of(*(_spellings(w) for w in ["h1", "div", "span", "a"]))
+_HTML, _BODY, _ROOT = _spellings("html"), _spellings("body"), _spellings("root")
+_noisy_simple = st.one_of(
+    st.builds(lambda inner, name: "." + inner + name, _INNER, _NAME),
+    _NAME.map(lambda name: "#" + name),
+    st.builds(lambda n, v: f"[{n}={v}]", _ident, st.one_of(_ident, _string)),
+    st.builds(lambda inner, p: ":" + inner + p, _INNER, _spellings("hover")),
+    st.builds(lambda n, g: f":not(.{n}, {g}:root)", _ident, _GAP),
+)
+
+
+# a comment may sit between simple selectors, never before a type selector (`a/**/b` is two
+# type selectors in one compound: invalid, dropped by browsers)
+_GLUE = st.sampled_from(["", "", "/**/"])
+_HEAD = st.one_of(
+    st.just(""),
+    _TYPE,
+    _HTML,
+    _BODY,
+    st.builds(lambda inner, r: ":" + inner + r, _INNER, _ROOT),
+    st.builds(lambda glue, r: "*" + glue + ":" + r, _GLUE, _ROOT),
+)
+_SIMPLES = st.lists(_noisy_simple, min_size=1, max_size=2)
+
+
+def _join_compound(head: str, glue: str, simples: list[str], count: int) -> str:
+    kept = simples[: max(count, 0 if head else 1)]  # a compound is never empty
+    return head + "".join(glue + simple for simple in kept)
+
+
+_noisy_compound = st.builds(_join_compound, _HEAD, _GLUE, _SIMPLES, st.integers(0, 2))
+_noisy_combinator = st.one_of(
+    _SPACED_GAP,
+    st.builds(lambda a, c, b: a + c + b, _GAP, st.sampled_from([">", "+", "~"]), _GAP),
+)
+
+
+@st.composite
+def _noisy_selector(draw: st.DrawFn) -> str:
+    parts = [draw(_noisy_compound)]
+    for _ in range(draw(st.integers(0, 3))):
+        parts.append(draw(_noisy_combinator))
+        parts.append(draw(_noisy_compound))
+    return draw(_GAP) + "".join(parts) + draw(_GAP)
+
+
+_AT_NAMES = {
+    name: _spellings(name)
+    for name in ["media", "supports", "container", "layer", "starting-style", "scope", "keyframes"]
+}
+_noisy_value = st.one_of(
+    _value,
+    st.sampled_from(
+        [
+            '"\\"}"',
+            "'\\'{'",
+            "\\7b  body",
+            "a\\{b",
+            "url(a\\)b.png)",
+            "x/**/y",
+            '"/*"',
+            "\\",
+            "u\\72 l(a(b)",
+            "\\75rl(x{y)",
+            "U\\52L(}",
+            "#url(a)",
+            "\\61 url(a)",
+        ]
+    ),
+)
+_noisy_declarations = st.lists(
+    st.builds(lambda n, v: f"{n}: {v}", _ident, _noisy_value), max_size=3
+).map(lambda ds: "{" + "; ".join(ds) + "}")
+
+
+_NOISY_LIST = st.lists(_noisy_selector(), min_size=1, max_size=3)
+_NOISY_KINDS = st.sampled_from(
+    ["rule", "rule", "media", "supports", "layer", "scope", "keyframes", "decoy"]
+)
+_DECOYS = st.sampled_from(["m\\edia", "l\\ayer", "me/**/dia", "\\212a eyframes"])
+
+
+@st.composite
+def _noisy_stylesheet(draw: st.DrawFn) -> str:
+    def rule() -> str:
+        return ",".join(draw(_NOISY_LIST)) + draw(_noisy_declarations)
+
+    def at(name: str, prelude: str, body: str) -> str:
+        keyword = "@" + draw(_AT_NAMES[name])
+        space = draw(_SPACED_GAP if prelude else _GAP)
+        return keyword + space + prelude + draw(_GAP) + "{" + draw(_GAP) + body + draw(_GAP) + "}"
+
+    items: list[str] = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(_NOISY_KINDS)
+        if kind == "rule":
+            items.append(rule())
+        elif kind == "media":
+            items.append(at("media", "screen", rule() + draw(_GAP) + rule()))
+        elif kind == "supports":
+            items.append(at("supports", "(a: b)", at("container", "(min-width: 1px)", rule())))
+        elif kind == "layer":
+            items.append(at("layer", "x", at("starting-style", "", rule())))
+        elif kind == "scope":
+            items.append(at("scope", "(.card) to (.end)", rule()))
+        elif kind == "keyframes":
+            items.append(at("keyframes", "k", "from { a: b } 50% { c: d }"))
+        else:  # names that look like grouping rules but are not: browsers drop them whole
+            name = draw(_DECOYS)
+            items.append("@" + name + " x { " + rule() + " }")
+    return draw(_GAP).join(items)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_noisy_stylesheet())
+def test_comments_and_escapes_everywhere_follow_the_model(css: str) -> None:
+    assert_same_rules(_rules(css), _rules(scope_css(css, P)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_noisy_stylesheet())
+def test_comments_and_escapes_everywhere_leave_no_rule_unscoped(css: str) -> None:
+    """Every style rule the browser would see at the page's level starts with the prefix."""
+    out = scope_css(css, P)
+    for rule in _walk(_rules(out)):
+        for item in _split(_without_comments(rule.prelude)):
+            text = tinycss2.serialize(item)
+            # at the start (`P .x`, `P.dark .x`) or where a root was (`#a P#b`, `.a + P`)
+            assert P in text, (css, text)
+    assert scope_css(out, P) == out
+
+
+def test_the_noisy_generator_writes_what_it_should() -> None:
+    """The generator really puts comments and escapes where they used to hide rules."""
+    seen = {"leading comment": False, "escaped at-rule": False, "escaped root": False}
+
+    @settings(max_examples=80, deadline=None, database=None)
+    @given(_noisy_stylesheet())
+    def sample(css: str) -> None:
+        if re.search(r",(?:/\*[^*]*\*/)+\s*\S", css):
+            seen["leading comment"] = True
+        if re.search(r"@\w*\\[0-9a-fA-F]", css):
+            seen["escaped at-rule"] = True
+        if re.search(r"b\\?o?\\[0-9a-fA-F]+\s?dy|:\\?r\\", css):
+            seen["escaped root"] = True
+
+    sample()
+    assert all(seen.values()), seen

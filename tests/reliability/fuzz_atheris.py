@@ -1,6 +1,7 @@
 """Coverage-guided fuzzing of ``scope_css`` and ``import_entry`` with atheris (libFuzzer).
 
-Run: ``python tests/reliability/fuzz_atheris.py scope -runs=20000 -seed=1`` (or ``entry``);
+Run: ``python tests/reliability/fuzz_atheris.py scope -runs=20000 -seed=1`` (or ``noisy``, CSS
+built from comment and escape pieces; ``style``, text for a ``<style>`` element; or ``entry``);
 any libFuzzer flag works. It checks what ``fuzz_targets`` checks, and exits non-zero with the
 crashing input saved when a check fails. Without atheris installed it says so and exits 2.
 """
@@ -19,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     atheris = None
 
-TARGETS = ("scope", "entry")
+TARGETS = ("scope", "noisy", "style", "entry")
 
 
 def _one_input(target: str) -> Callable[[bytes], None]:
@@ -32,6 +33,23 @@ def _one_input(target: str) -> Callable[[bytes], None]:
         text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(4096)
         fuzz_targets.check_scope_css(text)
 
+    def noisy(data: bytes) -> None:
+        # structure-aware: rules of comment and escape pieces inside (escaped) at-rules
+        provider = atheris.FuzzedDataProvider(data)
+        rules = [
+            (
+                provider.ConsumeIntInRange(0, 63),
+                provider.ConsumeIntListInRange(provider.ConsumeIntInRange(0, 12), 0, 63),
+            )
+            for _ in range(provider.ConsumeIntInRange(0, 8))
+        ]
+        fuzz_targets.check_scope_css(fuzz_targets.noisy_stylesheet(rules))
+
+    def style(data: bytes) -> None:
+        text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(4096)
+        fuzz_targets.check_style_element(text)
+        fuzz_targets.check_style_element(fuzz_targets.check_scope_css(text))
+
     def entry(data: bytes) -> None:
         provider = atheris.FuzzedDataProvider(data)
         page: str | bytes
@@ -41,7 +59,7 @@ def _one_input(target: str) -> Callable[[bytes], None]:
             page = provider.ConsumeUnicodeNoSurrogates(4096)
         loop.run_until_complete(fuzz_targets.check_import(page))
 
-    return scope if target == "scope" else entry
+    return {"scope": scope, "noisy": noisy, "style": style, "entry": entry}[target]
 
 
 def main(argv: list[str]) -> int:
