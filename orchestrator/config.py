@@ -41,8 +41,10 @@ _TOP_KEYS = frozenset(
         "stream",
         "deadline",
         "identity_key",
+        "remotes",
     }
 )
+_REMOTE_KEYS = frozenset({"name", "entry", "dir", "expose", "shared", "singletons", "version"})
 _APP_KEYS = frozenset(
     {
         "name",
@@ -113,6 +115,20 @@ class AppConfig:
 
 
 @dataclass(frozen=True)
+class RemoteConfig:
+    """A Module Federation remote the composition's apps use (``[[remotes]]``): its manifest
+    URL, or a local ``dir`` built (``mfe federation build``) and served for the occasion."""
+
+    name: str
+    entry: str | None = None
+    dir: Path | None = None
+    expose: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    singletons: tuple[str, ...] = ()
+    version: str | None = None
+
+
+@dataclass(frozen=True)
 class ComposeConfig:
     """A composition: shell HTML, apps in registration order, start options, global state."""
 
@@ -128,6 +144,7 @@ class ComposeConfig:
     stream: bool = True
     deadline: float | None = None
     identity_key: str = "user"
+    remotes: tuple[RemoteConfig, ...] = ()
 
     @property
     def layout_apps(self) -> frozenset[str]:
@@ -140,6 +157,14 @@ class ComposeConfig:
             for app in self.apps
         )
         return replace(self, apps=apps)
+
+    def with_remote_entries(self, entries: Mapping[str, str]) -> ComposeConfig:
+        """A copy whose remotes named in ``entries`` have those manifest URLs."""
+        remotes = tuple(
+            replace(remote, entry=entries[remote.name]) if remote.name in entries else remote
+            for remote in self.remotes
+        )
+        return replace(self, remotes=remotes)
 
     def unserved(self) -> tuple[AppConfig, ...]:
         """Apps given as a local ``dir`` that still have no entry URL."""
@@ -205,7 +230,12 @@ def parse_config(
         raise ConfigError(
             source, "identity_key", f"must be a non-empty string, got {_got(identity_key)}"
         )
+    raw_remotes = data.get("remotes", [])
+    if not isinstance(raw_remotes, list):
+        raise ConfigError(source, "remotes", f"must be a list of tables, got {_got(raw_remotes)}")
+    remotes = tuple(_parse_remote(raw, base_dir, source) for raw in raw_remotes)
     return ComposeConfig(
+        remotes=remotes,
         shell_html=shell_html,
         apps=apps,
         options=options,
@@ -370,6 +400,49 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         fallback=fallback,
         primary=flags["primary"],
         keep_alive=flags["keep_alive"],
+    )
+
+
+def _parse_remote(raw: Any, base_dir: Path, source: str) -> RemoteConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(source, "remotes", f"each [[remotes]] must be a table, got {_got(raw)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(source, "remotes.name", f"must be a non-empty string, got {_got(name)}")
+    unknown = sorted(set(raw) - _REMOTE_KEYS)
+    if unknown:
+        raise ConfigError(
+            source, f"remotes.{unknown[0]}", f"unknown key (expected {sorted(_REMOTE_KEYS)})"
+        )
+    entry, folder = raw.get("entry"), raw.get("dir")
+    if (entry is None) == (folder is None):
+        raise ConfigError(
+            source, "remotes.entry", f"remote '{name}' needs exactly one of entry, dir"
+        )
+    if entry is not None and (not isinstance(entry, str) or not entry.startswith("http")):
+        raise ConfigError(source, "remotes.entry", f"must be an http(s) URL, got {_got(entry)}")
+    path = None
+    if folder is not None:
+        if not isinstance(folder, str):
+            raise ConfigError(source, "remotes.dir", f"must be a path string, got {_got(folder)}")
+        path = (base_dir / folder).resolve()
+        if not path.is_dir():
+            raise ConfigError(source, "remotes.dir", f"remote '{name}': no folder at {path}")
+    version = raw.get("version")
+    if version is not None and not isinstance(version, str):
+        raise ConfigError(source, "remotes.version", f"must be a string, got {_got(version)}")
+    lists = {
+        key: tuple(_str_list(raw.get(key, []), source, f"remotes.{key}"))
+        for key in ("expose", "shared", "singletons")
+    }
+    return RemoteConfig(
+        name=name,
+        entry=entry,
+        dir=path,
+        expose=lists["expose"],
+        shared=lists["shared"],
+        singletons=lists["singletons"],
+        version=version,
     )
 
 

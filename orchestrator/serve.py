@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import uvicorn
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import ComposeConfig, ConfigError, load_config
+from .config import ComposeConfig, ConfigError, RemoteConfig, load_config
 
 __all__ = [
     "DEFAULT_DEMO_PORT",
@@ -162,24 +163,61 @@ async def serve_app_dirs(config: ComposeConfig) -> AsyncIterator[ComposeConfig]:
     servers = {
         app.name: LoopbackASGIServer(static_app(app.dir)) for app in config.unserved() if app.dir
     }
-    try:
-        await asyncio.gather(*(server.start() for server in servers.values()))
-        yield config.with_entries({name: server.url for name, server in servers.items()})
-    finally:
-        await asyncio.gather(*(server.stop() for server in servers.values()))
+    with tempfile.TemporaryDirectory(prefix="mfe-remotes-") as built:
+        remotes = {
+            remote.name: LoopbackASGIServer(static_app(_build_remote(remote, Path(built))))
+            for remote in config.remotes
+            if remote.entry is None and remote.dir is not None
+        }
+        everything = [*servers.values(), *remotes.values()]
+        try:
+            await asyncio.gather(*(server.start() for server in everything))
+            served = config.with_entries({name: server.url for name, server in servers.items()})
+            yield served.with_remote_entries(
+                {name: f"{server.url}mf-manifest.json" for name, server in remotes.items()}
+            )
+        finally:
+            await asyncio.gather(*(server.stop() for server in everything))
+
+
+def _build_remote(remote: RemoteConfig, into: Path) -> Path:
+    """``mfe federation build`` of a local remote (no stubs: mypy is not needed to serve)."""
+    from .federation.build import build_remote_dir
+
+    assert remote.dir is not None
+    out = into / remote.name
+    build_remote_dir(
+        remote.dir,
+        out,
+        name=remote.name,
+        exposes=remote.expose,
+        shared=remote.shared,
+        singletons=remote.singletons,
+        version=remote.version,
+        types=False,
+    )
+    return out
 
 
 async def compose(config: ComposeConfig, path: str) -> str:
     """The composed HTML of ``path``: apps served for the occasion, one orchestrator."""
     from .asgi import start_orchestrator
+    from .federation import Federation
     from .html_entry import EntryLoader
 
     async with serve_app_dirs(config) as served, EntryLoader() as loader:
-        orchestrator = await start_orchestrator(served, loader, urljoin(served.url, path))
-        try:
-            return str(orchestrator.document.html)
-        finally:
-            await orchestrator.aclose()
+        remotes = [{"name": r.name, "entry": r.entry} for r in served.remotes if r.entry]
+        async with Federation("shell", remotes=remotes, loader=loader) as federation:
+            orchestrator = await start_orchestrator(
+                served,
+                loader,
+                urljoin(served.url, path),
+                federation=federation if remotes else None,
+            )
+            try:
+                return str(orchestrator.document.html)
+            finally:
+                await orchestrator.aclose()
 
 
 def compose_once(config_path: str | Path, path: str) -> str:

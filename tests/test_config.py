@@ -165,3 +165,32 @@ def test_a_bad_fragment_tag_is_one_line(tmp_path: Path, tag: str, key: str, expe
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value).startswith(f"{path}: key '{key}': ") and expected in str(caught.value)
+
+
+def test_remotes_are_read_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "shell.html").write_text("<html><body><main id=m></main></body></html>")
+    base = 'shell = "shell.html"\n[[apps]]\nname = "a"\n'
+    base += 'entry = "http://127.0.0.1:9/"\ncontainer = "#m"\nactive_rule = "/a"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(
+        base + '[[remotes]]\nname = "widgets"\ndir = "widgets"\n'
+        'expose = ["./P=p.py"]\nshared = ["money@^1.0"]\nsingletons = ["money"]\n',
+        encoding="utf-8",
+    )
+    [remote] = load_config(good).remotes
+    assert (remote.name, remote.dir, remote.expose) == (
+        "widgets",
+        tmp_path / "widgets",
+        ("./P=p.py",),
+    )
+    for body, key in (
+        ('[[remotes]]\nname = "w"\n', "remotes.entry"),
+        ('[[remotes]]\nname = "w"\nentry = "ftp://x/"\n', "remotes.entry"),
+        ('[[remotes]]\nname = "w"\ndir = "nowhere"\n', "remotes.dir"),
+        ('[[remotes]]\nname = "w"\nentry = "http://x/"\nport = 1\n', "remotes.port"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(base + body, encoding="utf-8")
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config(bad)

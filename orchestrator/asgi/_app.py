@@ -38,6 +38,7 @@ from ._sessions import MemorySessionStore, SessionStore
 from ._shell import ShellCut, Slot, cut_shell
 
 if TYPE_CHECKING:
+    from ..federation import Federation
     from ..html_entry import EntryLoader
     from ..micro_apps import MicroAppRegistration, Orchestrator
 
@@ -90,6 +91,7 @@ class ComposeApp:
                 stacklevel=2,
             )
         self._config: ComposeConfig | None = None
+        self._federation: Federation | None = None
         self._factory: OrchestratorFactory | None = None
         self._fresh_state: dict[str, Any] | None = None
         if isinstance(config_or_factory, ComposeConfig):
@@ -209,6 +211,9 @@ class ComposeApp:
             await self._router.aclose()
             self._router = None
         await self.sessions.aclose()
+        if self._federation is not None:
+            await self._federation.aclose()
+            self._federation = None
         if self._owns_loader and self._loader is not None:
             await self._loader.aclose()
             self._loader = None
@@ -308,7 +313,12 @@ class ComposeApp:
     def _new_run(self, config: ComposeConfig, url: str, active: list[str], rid: str) -> PageRun:
         from ..micro_apps import Orchestrator
 
-        orchestrator = Orchestrator(config.shell_html, url=url, loader=self._shared_loader())
+        orchestrator = Orchestrator(
+            config.shell_html,
+            url=url,
+            loader=self._shared_loader(),
+            federation=self._shared_federation(),
+        )
         return PageRun(
             orchestrator,
             url=url,
@@ -459,6 +469,19 @@ class ComposeApp:
 
     def _exists(self, active: Iterable[str], path: str) -> bool:
         return path in self._shell_routes or any(n not in self._layout_apps for n in active)
+
+    def _shared_federation(self) -> Federation | None:
+        """One ``Federation`` for every request, over the shared loader: a remote's manifest and
+        modules are fetched and imported once, and a shared singleton is one for all pages."""
+        config = self._config
+        if config is None or not config.remotes:
+            return None
+        if self._federation is None:
+            from ..federation import Federation
+
+            remotes = [{"name": r.name, "entry": r.entry} for r in config.remotes if r.entry]
+            self._federation = Federation("shell", remotes=remotes, loader=self._shared_loader())
+        return self._federation
 
     def _shared_loader(self) -> EntryLoader:
         if self._loader is None:

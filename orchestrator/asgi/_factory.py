@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..config import ComposeConfig
 
 if TYPE_CHECKING:
+    from ..federation import Federation
     from ..html_entry import EntryLoader
 
 __all__ = [
@@ -57,6 +58,7 @@ async def start_orchestrator(
     url: str,
     *,
     on_error: Callable[[BaseException], Any] | None = None,
+    federation: Federation | None = None,
 ) -> SessionOrchestrator:
     """The orchestrator a config describes, at ``url``, with its apps registered and started.
 
@@ -64,7 +66,7 @@ async def start_orchestrator(
     """
     from ..micro_apps import Orchestrator
 
-    orchestrator = Orchestrator(config.shell_html, url=url, loader=loader)
+    orchestrator = Orchestrator(config.shell_html, url=url, loader=loader, federation=federation)
     if on_error is not None:
         orchestrator.add_error_handler(on_error)
     try:

@@ -418,3 +418,15 @@ async def test_a_factory_taking_state_gets_the_sessions_global_state() -> None:
         await client.get("/")
     await app.aclose()
     assert seen == [None, None, {"user": "alice"}]
+
+
+async def test_the_demo_formats_prices_through_the_widgets_remote(
+    demo: tuple[str, ComposeApp],
+) -> None:
+    """``[[remotes]]`` in demo.toml: the remote is built, served and shared by every page."""
+    url, _ = demo
+    async with httpx.AsyncClient(base_url=url) as client:
+        catalog = await client.get("/catalog")
+        profile = await client.get("/profile")
+    assert "Prices by widgets 1.0.0 (money 1.0.0, shared singleton)" in catalog.text
+    assert "Store credit: €25.00" in profile.text
