@@ -74,9 +74,12 @@ class Tab:
         timeouts: Mapping[str, Any] | None = None,
         client: httpx.AsyncClient | None = None,
         trusted_origins: Iterable[str] | None = None,
+        document: Document | None = None,
     ) -> None:
         self.timeouts: dict[str, Timeout] = merge_timeouts(DEFAULT_TIMEOUTS, timeouts)
-        self.document = Document(
+        if document is not None and shell is not None:
+            raise TypeError("give a shell or a document, not both")
+        self.document = document or Document(
             shell, selector_cache=None if loader is None else loader.selector_cache
         )
         self.location = Location(url)

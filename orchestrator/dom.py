@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_SHELL",
     "Document",
     "SelectorCache",
+    "SubDocument",
     "inner_html",
     "outer_html",
     "parse_fragment",
@@ -154,3 +155,25 @@ class Document:
 
     def __repr__(self) -> str:
         return f"<Document title={self.title!r} body_children={len(self.body)}>"
+
+
+class SubDocument(Document):
+    """The page of a tab nested in an app (a sub-shell): the app's container element, inside
+    the outer page. Its apps render into containers under that element, and ``html`` is it."""
+
+    def __init__(self, element: HtmlElement, *, selector_cache: SelectorCache | None = None):
+        self.root = element
+        self._doctype = ""
+        self.selectors = selector_cache if selector_cache is not None else SelectorCache()
+
+    @property
+    def head(self) -> HtmlElement:
+        return self.root
+
+    @property
+    def body(self) -> HtmlElement:
+        return self.root
+
+    @property
+    def html(self) -> str:
+        return outer_html(self.root)

@@ -76,6 +76,7 @@ def test_design_md_api_of_the_orchestrator() -> None:
         "client",
         "trusted_origins",
         "federation",  # DESIGN.md §7
+        "document",  # a nested tab's page (DESIGN.md §10)
     ]
     assert parameters["url"].default == "http://localhost/"
 

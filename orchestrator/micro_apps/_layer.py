@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox import Event
 
 from .._tasks import call_in_order, call_maybe_async
+from ..dom import SubDocument
 from ..events import FIRST_MOUNT, NO_APP_CHANGE
 from ..html_entry import EntryLoader
 from ..status import BROKEN_STATUSES, AppStatus
@@ -85,6 +86,7 @@ class MicroApps:
             location=tab.location,
             signal=self._signal,
             hidden_apps=self.hidden_apps,
+            nested_tab=self._nested_tab,
         )
 
     # -- the Layer interface ----------------------------------------------------------------
@@ -150,6 +152,15 @@ class MicroApps:
         return LoadedApp(
             self._host, config, instance_id, configuration, hooks, self.loader_for(configuration)
         )
+
+    def _nested_tab(self, element: Any) -> Tab:
+        """A tab of this tab's own kind (the ``Orchestrator``, qiankun layer and all) rendering
+        into ``element``, with the same loader and URL."""
+        tab = self._tab
+        document = SubDocument(element, selector_cache=tab.document.selectors)
+        make: Any = type(tab)
+        nested: Tab = make(url=tab.location.href, loader=tab.loader, document=document)
+        return nested
 
     async def _signal(self, name: str, **detail: Any) -> None:
         await self._tab.events.send(name, self._tab, **detail)

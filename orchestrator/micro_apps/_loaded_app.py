@@ -35,6 +35,7 @@ from ._wrapper import WrapperOptions, build_wrapper, fresh_copy
 if TYPE_CHECKING:
     from lxml import etree
 
+    from ..core import Tab
     from ..dom import Document
     from ..global_state import GlobalState, HeldListener
     from ..html_entry import AssetKind, EntryLoader, ImportedEntry, Script
@@ -58,6 +59,8 @@ class AppHost:
     signal: Callable[..., Awaitable[None]]
     """``await signal(name, app=..., url=...)``: a tab signal for the shell (keep-alive)."""
     hidden_apps: HiddenApps[LoadedApp]
+    nested_tab: Callable[[Any], Tab]
+    """A tab of the same kind as this one whose page is the given element (a sub-shell)."""
 
 
 class LoadedApp:
@@ -96,6 +99,7 @@ class LoadedApp:
         """Hidden by keep-alive: its wrapper detached and kept, its timers paused."""
         self._hidden_url: str | None = None
         self._held_state: HeldListener | None = None
+        self._nested: list[Tab] = []
 
     def __repr__(self) -> str:
         return f"<LoadedApp {self.instance_id!r} entry={self.config.entry!r}>"
@@ -276,12 +280,33 @@ class LoadedApp:
     def _app_props(self, props: Mapping[str, Any]) -> dict[str, Any]:
         merged = dict(props)
         merged["container"] = self._render_target()
+        merged["create_orchestrator"] = self._create_nested
         state = self._host.global_state()
         if state is not None:
             actions = state.actions_for(self.instance_id)
             merged["set_global_state"] = actions.set_global_state
             merged["on_global_state_change"] = actions.on_global_state_change
         return merged
+
+    def _create_nested(self) -> Tab:
+        """A sub-shell: an orchestrator of the same kind whose page is this app's container,
+        sharing the loader and the URL; the app's unmount closes it (and its apps with it)."""
+        target = self._render_target()
+        if target is None:
+            raise RuntimeError(f"application '{self.config.name}' has no container yet")
+        tab = self._host.nested_tab(target)
+        self._nested.append(tab)
+        return tab
+
+    async def _close_nested(self) -> None:
+        """Unmount and forget the nested tabs' apps (their unmounts run), then close the tabs."""
+        nested, self._nested = self._nested, []
+        for tab in reversed(nested):
+            try:
+                for name in reversed(tab.get_app_names()):
+                    await tab.unregister_application(name)
+            finally:
+                await tab.aclose()
 
     def _render_target(self) -> Any:
         wrapper = self.current_wrapper()
@@ -326,8 +351,10 @@ class LoadedApp:
         async with self._host.singular.unmounting():
             try:
                 await self._run_hooks("before_unmount")
+                await self._close_nested()  # a sub-shell's apps first, as a parcel's children
                 await self._own["unmount"](self._app_props(props))
             finally:
+                await self._close_nested()
                 self._release()
             await self._run_hooks("after_unmount")
 
@@ -396,6 +423,7 @@ class LoadedApp:
             await self._run_hooks("before_unmount")
             await self._own["unmount"](self._app_props({}))
         finally:
+            await self._close_nested()
             self._release()
         await self._run_hooks("after_unmount")
 

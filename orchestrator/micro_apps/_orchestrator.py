@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from sandbox import Event
 
+    from ..dom import Document
     from ..federation import Federation
     from ..html_entry import EntryLoader
 
@@ -35,6 +36,7 @@ class Orchestrator(Tab):
         client: httpx.AsyncClient | None = None,
         trusted_origins: Iterable[str] | None = None,
         federation: Federation | None = None,
+        document: Document | None = None,
     ) -> None:
         super().__init__(
             shell,
@@ -43,6 +45,7 @@ class Orchestrator(Tab):
             timeouts=timeouts,
             client=client,
             trusted_origins=trusted_origins,
+            document=document,
         )
         self.micro_apps = MicroApps(self)
         """The qiankun layer of this tab."""
