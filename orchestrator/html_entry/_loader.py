@@ -47,6 +47,7 @@ from ._watch import ManifestWatcher
 
 __all__ = [
     "ENTRY_UPDATED",
+    "HEALTH_CHANGE",
     "OFF_LOOP_BYTES",
     "AssetKind",
     "Entry",
@@ -68,6 +69,8 @@ GetTemplate = Callable[[str], str]
 _log = logging.getLogger(__name__)
 ENTRY_UPDATED = "entry-updated"
 """Sent ``fn(loader, url=..., old=<version>, new=<version>)`` when an entry changes."""
+HEALTH_CHANGE = "health-change"
+"""Sent ``fn(loader, url=..., old=Health, new=Health)`` when an entry's health changes."""
 
 
 class EntryLoader:
@@ -134,10 +137,12 @@ class EntryLoader:
         #: ``entry-updated`` (url, old, new version): a loader's own signals, never global.
         self.events = Namespace()
         self.entry_updated = self.events.signal(ENTRY_UPDATED)
+        self.health_changed = self.events.signal(HEALTH_CHANGE)
         self.pages = EntryPages(
             fetch=lambda url, headers: self._fetch(url, request_headers=headers),
             decode=lambda fetched: self._off_loop(len(fetched.body), decode_html, fetched),
             signal=self.entry_updated,
+            health_signal=self.health_changed,
             sender=self,
             options=self.live,
             hooked=fetch is not None,
@@ -258,7 +263,10 @@ class EntryLoader:
         async def compute() -> tuple[Fetched, str]:
             types = _CSS_TYPES if kind == "style" else None
             fetched = await self._fetch(url, check_hop=check, content_types=types)
-            self._asset_fresh[url] = self.pages.fresh_until(fetched)
+            # an entry's assets are pinned to its version (asked for again, conditionally, when
+            # it changes), so one page never mixes two versions; others by their own headers
+            pinned = entry_url is not None and self.fetch_hook is None
+            self._asset_fresh[url] = math.inf if pinned else self.pages.fresh_until(fetched)
             self.pages.check_version(fetched, entry_url)
             if previous is not None and previous[0].body == fetched.body:
                 return fetched, previous[1]
@@ -550,6 +558,10 @@ class EntryLoader:
             max_bytes=self.live.manifest_bytes,
         )
         return fetched.body
+
+    async def revalidate(self, url: str) -> str:
+        """Ask for ``url``'s page again if it is stale (no I/O while fresh); its version."""
+        return (await self.pages.get(url)).version
 
     def health(self, url: str) -> Health:
         """Podium's state of an entry: ``instantiated``, ``initializing``, ``unstable``,

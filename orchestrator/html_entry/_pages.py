@@ -42,6 +42,7 @@ class EntryPages:
         fetch: FetchPage,
         decode: Decode,
         signal: NamedSignal,
+        health_signal: NamedSignal,
         sender: Any,
         options: LiveOptions,
         hooked: bool,
@@ -49,6 +50,7 @@ class EntryPages:
         self._fetch = fetch
         self._decode = decode
         self._signal = signal
+        self._health_signal = health_signal
         self._sender = sender
         self.options = options
         self._hooked = hooked
@@ -222,8 +224,12 @@ class EntryPages:
             timer = self._health[url] = HealthTimer(
                 resolve_threshold=self.options.resolve_threshold,
                 resolve_max=self.options.resolve_max,
+                on_change=lambda old, new: self._health_changed(url, old, new),
             )
         return timer
+
+    def _health_changed(self, url: str, old: Health, new: Health) -> None:
+        self._health_signal.send(self._sender, url=url, old=old, new=new)
 
     def health(self, url: str) -> Health:
         timer = self._health.get(url)

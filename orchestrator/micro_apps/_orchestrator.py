@@ -46,6 +46,13 @@ class Orchestrator(Tab):
         """The qiankun layer of this tab."""
         self.add_layer(self.micro_apps)
 
+    async def navigate(self, url: str, *, replace: bool = False) -> list[str]:
+        """``Tab.navigate``; first, apps whose entry was redeployed are unloaded so that this
+        navigation mounts their new version (not from inside a reroute: that one is queued)."""
+        if not self._rerouter.inside_reroute():
+            await self.micro_apps.remount_updated()
+        return await super().navigate(url, replace=replace)
+
     def register_micro_apps(
         self, apps: Iterable[MicroAppRegistration], hooks: LifecycleHooks | None = None
     ) -> None:
