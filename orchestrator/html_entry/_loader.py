@@ -388,11 +388,13 @@ class EntryLoader:
                 assert last_good is not None
                 return last_good
             imported = await self._parse(url, record, given_path, get_template)
-        except EntryLoadError as error:
-            if last_good is None or self.pages.peek(url) is None:
+        except BaseException as error:
+            if last_good is None or not isinstance(error, EntryLoadError):
+                self.pages.forget(url)  # nothing stays half-cached: a retry fetches again
                 raise
             # an update that fails to load leaves the last good version serving
             _log.warning("entry %s: keeping the last good version: %s", url, error)
+            self.pages.mark_stale(url)
             self.pages.health_timer(url).failed()
             return last_good
         self._served[key] = imported
@@ -442,13 +444,9 @@ class EntryLoader:
                 digest=record.digest,
             )
 
-        try:
-            return await self._entries.get(
-                (url, record.digest, final_url, given_path, get_template), compute
-            )
-        except BaseException:
-            self.pages.forget(url)  # nothing stays half-cached: a retry fetches again
-            raise
+        return await self._entries.get(
+            (url, record.digest, final_url, given_path, get_template), compute
+        )
 
     async def _extract(self, html: str, public_path: str, where: str) -> Extracted:
         if len(html) < OFF_LOOP_BYTES:

@@ -95,8 +95,9 @@ class EntryPages:
         record = self.records.get(url)
         health = self.health_timer(url)
         health.fetching()
-        ask_again = force or (record is not None and record.stale)
-        headers = {"cache-control": "no-cache"} if ask_again and record is not None else None
+        # we ask again only once our copy is stale: then the origin must confirm it (a 304),
+        # even where hishel's reckoning of the same headers rounds the other way
+        headers = {"cache-control": "no-cache"} if record is not None or force else None
         if record is not None:
             self.revalidations += 1
         try:
