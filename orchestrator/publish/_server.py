@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -56,6 +57,7 @@ class AppServer:
         self._files = StaticFiles(directory=self.directory, html=True)
         self.manifest = Manifest(c="", s="", d=0, t=_now_ms())
         self._waiters: set[asyncio.Future[None]] = set()
+        self._observers: set[asyncio.Event] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._stop_watching: asyncio.Event | None = None
 
@@ -63,6 +65,21 @@ class AppServer:
     def waiters(self) -> int:
         """How many manifest requests are held now."""
         return len(self._waiters)
+
+    async def until_waiters(self, predicate: Callable[[int], bool]) -> None:
+        """Return once ``predicate(waiters)`` holds: tools and tests order by this, not by
+        sleeping."""
+        while not predicate(len(self._waiters)):
+            event = asyncio.Event()
+            self._observers.add(event)
+            try:
+                await event.wait()
+            finally:
+                self._observers.discard(event)
+
+    def _notify(self) -> None:
+        for event in self._observers:
+            event.set()
 
     def bump(self) -> Manifest:
         """A new build: ``t`` moves on (strictly) and every held request is answered."""
@@ -109,6 +126,7 @@ class AppServer:
         leaves the set."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.add(waiter)
+        self._notify()
         gone = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait(
@@ -116,6 +134,7 @@ class AppServer:
             )
         finally:
             self._waiters.discard(waiter)
+            self._notify()
             gone.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await gone
