@@ -69,12 +69,16 @@ def freshness(headers: Mapping[str, str]) -> Freshness:
     return Freshness(max(HEURISTIC_CAP - age, 0.0))
 
 
-def cache_transport(*, max_bytes: int, max_entry_bytes: int) -> AsyncCacheTransport:
-    """httpx's transport with hishel's RFC 9111 cache (shared cache rules) in front of it."""
+def cache_transport(
+    *, max_bytes: int, max_entry_bytes: int
+) -> tuple[AsyncCacheTransport, MemoryStorage]:
+    """httpx's transport with hishel's RFC 9111 cache (shared cache rules) in front of it,
+    and its store."""
     storage = MemoryStorage(max_bytes=max_bytes, max_stream_size=max_entry_bytes)
-    return AsyncCacheTransport(
+    transport = AsyncCacheTransport(
         httpx.AsyncHTTPTransport(), storage=storage, rfc=CacheOptions(shared=True)
     )
+    return transport, storage
 
 
 class MemoryStorage(AsyncBaseStorage):
@@ -91,6 +95,9 @@ class MemoryStorage(AsyncBaseStorage):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __bool__(self) -> bool:
+        return True  # hishel takes a falsy (empty) storage for none and opens SQLite instead
 
     async def create_entry(
         self,
@@ -162,10 +169,13 @@ class MemoryStorage(AsyncBaseStorage):
         if key is not None:
             self._drop(key)
 
-    async def close(self) -> None:
+    def clear(self) -> None:
         self._entries.clear()
         self._keys.clear()
         self.size = 0
+
+    async def close(self) -> None:
+        self.clear()
 
 
 async def _once(body: bytes) -> AsyncIterator[bytes]:

@@ -37,7 +37,7 @@ from ._fetch import (
     decode_text,
     fetch_bytes,
 )
-from ._http_cache import cache_transport
+from ._http_cache import MemoryStorage, cache_transport
 from ._imported import ImportedEntry
 from ._live import Health, PageRecord
 from ._options import LiveOptions
@@ -151,6 +151,7 @@ class EntryLoader:
         self._served: dict[tuple[Any, ...], ImportedEntry] = {}
         self._asset_fresh: dict[str, float] = {}
         self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)
+        self._http_store: MemoryStorage | None = None
 
     # -- life cycle -------------------------------------------------------------------
     @property
@@ -159,7 +160,7 @@ class EntryLoader:
         if self._closed:
             raise RuntimeError("EntryLoader is closed")
         if self._client is None:
-            transport = cache_transport(
+            transport, self._http_store = cache_transport(
                 max_bytes=self.max_cache_bytes, max_entry_bytes=self.max_bytes
             )
             self._client = httpx.AsyncClient(
@@ -187,7 +188,8 @@ class EntryLoader:
         await self.aclose()
 
     def clear(self) -> None:
-        """Drop every cache (pages, assets, parsed entries, compiled code, scoped CSS)."""
+        """Drop every cache (pages, assets, parsed entries, compiled code, scoped CSS, and the
+        HTTP store of the client this loader made)."""
         self._assets.clear()
         self._entries.clear()
         self.code_cache.clear()
@@ -197,6 +199,8 @@ class EntryLoader:
         self.pages.clear()
         self._served.clear()
         self._asset_fresh.clear()
+        if self._http_store is not None:
+            self._http_store.clear()
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[EntryLoader]:
