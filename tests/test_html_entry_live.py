@@ -13,17 +13,11 @@ import pytest
 from hishel import Entry, Headers, Request, Response
 
 from orchestrator.errors import OrchestratorError
-from orchestrator.html_entry import (
-    EntryLoader,
-    Health,
-    LiveOptions,
-    Manifest,
-    ManifestError,
-    freshness,
-)
+from orchestrator.html_entry import EntryLoader
 from orchestrator.html_entry._http_cache import HEURISTIC_CAP, MemoryStorage
 from orchestrator.html_entry._live import HealthTimer, PageRecord
 from orchestrator.html_entry._watch import ManifestWatcher
+from orchestrator.html_entry.live import Health, LiveOptions, Manifest, ManifestError, freshness
 
 
 def test_freshness_follows_cache_control_expires_and_the_heuristic() -> None:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from ..html_entry import Manifest
+from ..html_entry.live import Manifest
 
 __all__ = ["MANIFEST_PATH", "AppServer"]
 

@@ -15,7 +15,8 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator import Orchestrator
-from orchestrator.html_entry import EntryLoader, Health, LiveOptions
+from orchestrator.html_entry import EntryLoader
+from orchestrator.html_entry.live import Health, LiveOptions
 from orchestrator.publish import AppServer
 from orchestrator.serve import LoopbackASGIServer
 

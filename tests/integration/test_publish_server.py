@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.types import Message
 
-from orchestrator.html_entry import Manifest
+from orchestrator.html_entry.live import Manifest
 from orchestrator.publish import AppServer
 from orchestrator.serve import LoopbackASGIServer, bind_loopback
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from _timing import RUNS, emit, summarize
 
-from orchestrator.html_entry import EntryLoader, LiveOptions
+from orchestrator.html_entry import EntryLoader
+from orchestrator.html_entry.live import LiveOptions
 from orchestrator.publish import AppServer
 from orchestrator.serve import LoopbackASGIServer
 
