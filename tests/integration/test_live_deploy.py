@@ -11,10 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator import Orchestrator
+from orchestrator.asgi import ComposeApp
+from orchestrator.config import AppConfig, ComposeConfig
 from orchestrator.html_entry import EntryLoader
 from orchestrator.html_entry.live import Health, LiveOptions
 from orchestrator.publish import AppServer
@@ -396,3 +399,51 @@ async def test_health_goes_from_instantiated_to_stable(catalog: Served) -> None:
         async with asyncio.timeout(2):
             await stable.wait()
         assert states == ["initializing", "unstable", "stable"]
+
+
+async def test_a_composer_session_shows_the_redeployed_app_on_its_next_request(
+    tmp_path: Path,
+) -> None:
+    """``ComposeApp`` with sessions: the same visitor sees v1, then v2 after the deploy."""
+    (tmp_path / "index.html").write_text('<p id="ver">catalog v1</p>')
+    app = AppServer(tmp_path, name="catalog", hold=5.0)
+    async with (
+        LoopbackASGIServer(app, lifespan="off") as catalog_server,
+        EntryLoader(live=FAST) as loader,
+    ):
+        config = ComposeConfig(
+            shell_html="<html><body><div id='catalog'></div></body></html>",
+            apps=(
+                AppConfig(
+                    name="catalog",
+                    container="#catalog",
+                    active_rule=("/catalog",),
+                    entry=catalog_server.url + "index.html",
+                ),
+            ),
+            options={"prefetch": False},
+            shell_routes=("/",),
+        )
+        composer = ComposeApp(config, loader=loader, secret_key="k")
+        async with (
+            LoopbackASGIServer(composer, lifespan="on") as shell,
+            httpx.AsyncClient(base_url=shell.url) as visitor,
+        ):
+            first = await visitor.get("/catalog")
+            assert "catalog v1" in first.text
+            loader.watch()
+            url = catalog_server.url + "index.html"
+            known = signal_event(loader, "health-change", lambda url, old, new: True)
+            async with asyncio.timeout(2):
+                while loader.pages.peek(url).manifest is None:  # type: ignore[union-attr]
+                    await known.wait()
+                    known.clear()
+            updated = signal_event(loader, "entry-updated", lambda url, old, new: True)
+            (tmp_path / "index.html").write_text('<p id="ver">catalog v2</p>')
+            app.bump()
+            async with asyncio.timeout(2):
+                await updated.wait()
+            second = await visitor.get("/catalog")
+            assert "catalog v2" in second.text and "catalog v1" not in second.text
+            assert len(composer.sessions) == 1  # the same session, remounted
+        await app.aclose()
