@@ -48,6 +48,7 @@ from ._watch import ManifestWatcher
 __all__ = [
     "ENTRY_UPDATED",
     "HEALTH_CHANGE",
+    "MANIFEST",
     "OFF_LOOP_BYTES",
     "AssetKind",
     "Entry",
@@ -69,6 +70,8 @@ GetTemplate = Callable[[str], str]
 _log = logging.getLogger(__name__)
 ENTRY_UPDATED = "entry-updated"
 """Sent ``fn(loader, url=..., old=<version>, new=<version>)`` when an entry changes."""
+MANIFEST = "manifest"
+"""Sent ``fn(loader, url=..., manifest=Manifest)`` for every manifest a watched app answers."""
 HEALTH_CHANGE = "health-change"
 """Sent ``fn(loader, url=..., old=Health, new=Health)`` when an entry's health changes."""
 
@@ -138,17 +141,20 @@ class EntryLoader:
         self.events = Namespace()
         self.entry_updated = self.events.signal(ENTRY_UPDATED)
         self.health_changed = self.events.signal(HEALTH_CHANGE)
+        self.manifest_received = self.events.signal(MANIFEST)
         self.pages = EntryPages(
             fetch=lambda url, headers: self._fetch(url, request_headers=headers),
             decode=lambda fetched: self._off_loop(len(fetched.body), decode_html, fetched),
             signal=self.entry_updated,
             health_signal=self.health_changed,
+            manifest_signal=self.manifest_received,
             sender=self,
             options=self.live,
             hooked=fetch is not None,
         )
         self.pages.on_change = self._assets_changed
-        self._served: dict[tuple[Any, ...], ImportedEntry] = {}
+        self._served: dict[tuple[Any, ...], tuple[ImportedEntry, str]] = {}
+        """What each (url, public path, template hook) serves now, and the version it is."""
         self._asset_fresh: dict[str, float] = {}
         self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)
         self._http_store: MemoryStorage | None = None
@@ -383,9 +389,10 @@ class EntryLoader:
         record = self.pages.fresh(url)
         if record is not None:  # the warm path: no I/O, no parse
             served = self._served.get(key)
-            if served is not None and served.digest == record.digest:
-                return served
-        last_good = self._served.get(key)
+            if served is not None and served[1] == record.version:
+                return served[0]
+        last = self._served.get(key)
+        last_good = last[0] if last is not None else None
         try:
             record = await self._resolve_page(url, last_good)
             if record is None:
@@ -401,7 +408,8 @@ class EntryLoader:
             self.pages.mark_stale(url)
             self.pages.health_timer(url).failed()
             return last_good
-        self._served[key] = imported
+        self._served[key] = (imported, record.version)
+        self.pages.parsed(url, record.version)
         return imported
 
     async def _resolve_page(self, url: str, last_good: ImportedEntry | None) -> PageRecord | None:
@@ -514,7 +522,7 @@ class EntryLoader:
 
     def _assets_changed(self, url: str) -> None:
         """A new version of an entry: its assets are asked for again at their next use."""
-        for key, imported in self._served.items():
+        for key, (imported, _) in self._served.items():
             if key[0] == url:
                 for asset in (*imported.scripts, *imported.styles):
                     where = getattr(asset, "src", None) or getattr(asset, "href", None)

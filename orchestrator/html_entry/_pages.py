@@ -43,6 +43,7 @@ class EntryPages:
         decode: Decode,
         signal: NamedSignal,
         health_signal: NamedSignal,
+        manifest_signal: NamedSignal,
         sender: Any,
         options: LiveOptions,
         hooked: bool,
@@ -51,6 +52,7 @@ class EntryPages:
         self._decode = decode
         self._signal = signal
         self._health_signal = health_signal
+        self._manifest_signal = manifest_signal
         self._sender = sender
         self.options = options
         self._hooked = hooked
@@ -58,6 +60,8 @@ class EntryPages:
         self._running: dict[str, asyncio.Future[PageRecord]] = {}
         self._health: dict[str, HealthTimer] = {}
         self._users: dict[tuple[str, str], int] = {}
+        self._good: dict[str, str] = {}
+        """The last version of each URL that was parsed without error."""
         self.on_manifest: Callable[[str, PageRecord], None] | None = None
         """Called when a page announces a manifest (the watcher picks it up)."""
         self.on_change: Callable[[str], None] | None = None
@@ -85,11 +89,15 @@ class EntryPages:
             if record is not None:
                 return record
         running = self._running.get(url)
-        if running is None:
+        if running is None or running.done():  # a finished one is not reused, even this tick
             running = asyncio.ensure_future(self._revalidate(url, force))
             self._running[url] = running
-            running.add_done_callback(lambda _: self._running.pop(url, None))
+            running.add_done_callback(lambda done: self._finished(url, done))
         return await asyncio.shield(running)
+
+    def _finished(self, url: str, done: asyncio.Future[PageRecord]) -> None:
+        if self._running.get(url) is done:
+            del self._running[url]
 
     async def _revalidate(self, url: str, force: bool) -> PageRecord:
         record = self.records.get(url)
@@ -178,6 +186,7 @@ class EntryPages:
             return False
         known = record.manifest
         record.manifest = manifest
+        self._manifest_signal.send(self._sender, url=url, manifest=manifest)
         if known is None or known.mark == manifest.mark:
             return False
         _log.info("entry %s: new manifest %s", url, manifest.mark)
@@ -213,9 +222,11 @@ class EntryPages:
 
     def forget(self, url: str) -> None:
         self.records.pop(url, None)
+        self._good.pop(url, None)
 
     def clear(self) -> None:
         self.records.clear()
+        self._good.clear()
 
     # -- health and users -------------------------------------------------------------------
 
@@ -236,7 +247,16 @@ class EntryPages:
         timer = self._health.get(url)
         return Health.INSTANTIATED if timer is None else timer.state
 
+    def parsed(self, url: str, version: str) -> None:
+        """``version`` of ``url`` was imported without error: it is what serves now."""
+        self._good[url] = version
+
     def version(self, url: str) -> str | None:
+        """The version that serves: the last one imported without error (a deploy that fails
+        to load is never handed out), else the page's as fetched."""
+        good = self._good.get(url)
+        if good is not None:
+            return good
         record = self.records.get(url)
         return None if record is None else record.version
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from ._http_cache import Freshness, freshness
 from ._live import MANIFEST_HEADER, VERSION_HEADER, Health, Manifest, ManifestError
-from ._loader import ENTRY_UPDATED, HEALTH_CHANGE
+from ._loader import ENTRY_UPDATED, HEALTH_CHANGE, MANIFEST
 from ._options import LiveOptions
 
 __all__ = [
     "ENTRY_UPDATED",
     "HEALTH_CHANGE",
+    "MANIFEST",
     "MANIFEST_HEADER",
     "VERSION_HEADER",
     "Freshness",

@@ -120,21 +120,20 @@ class MicroApps:
                 await self._tab.unload_application(name)
 
     async def remount_updated(self) -> list[str]:
-        """Hot update: unload each mounted app whose entry has a newer version (asking the
-        loader, which revalidates a stale entry), so the next reroute mounts the new one;
+        """Hot update: unload each mounted app whose entry has a newer version that loads
+        (the loader revalidates a stale entry), so the next reroute mounts the new one;
         global state stays. Returns the names unloaded."""
         unloaded: list[str] = []
         for name, registered in list(self._registered.items()):
             loaded = registered.loaded
             if loaded is None or self._tab.get_app_status(name) is not AppStatus.MOUNTED:
                 continue
-            entry = loaded.config.entry
-            if isinstance(entry, str):
-                try:
-                    await loaded.loader.revalidate(entry)
-                except EntryLoadError as error:  # the running version keeps serving
-                    logger.warning("application '%s': %s", name, error)
-            if loaded.outdated():
+            try:
+                updated = await loaded.check_update()
+            except EntryLoadError as error:  # the running version keeps serving
+                logger.warning("application '%s': %s", name, error)
+                continue
+            if updated:
                 await self._tab.unload_application(name)
                 unloaded.append(name)
         return unloaded

@@ -333,6 +333,20 @@ class LoadedApp:
         await self._own["unload"](self._app_props(props))
         self.dispose()
 
+    async def check_update(self) -> bool:
+        """Import this instance's entry again (no I/O while it is fresh) and say whether a
+        newer version of it loads: a deploy that fails to load leaves this one serving."""
+        entry = self.config.entry
+        if not isinstance(entry, str) or self.entry_version is None:
+            return False
+        await import_entry(
+            entry,
+            loader=self.loader,
+            get_public_path=self.configuration.get("get_public_path"),
+            get_template=self.configuration.get("get_template"),
+        )
+        return self.outdated()
+
     def outdated(self) -> bool:
         """Whether the loader has a newer version of this instance's entry (hot update)."""
         entry = self.config.entry

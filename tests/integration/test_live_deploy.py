@@ -200,13 +200,11 @@ async def test_long_poll_sees_a_redeploy_and_the_session_remounts_it(
         assert "catalog v1" in orchestrator.document.html
         old_version = loader.entry_version(url)
         assert loader.users(url, old_version) == 1
-        known = signal_event(loader, "health-change", lambda url, old, new: True)
+        known = signal_event(loader, "manifest", lambda url, manifest: True)
         loader.watch()  # every entry announcing x-mfe-manifest: 1
         assert loader.watching(url)
         async with asyncio.timeout(2):
-            while loader.pages.peek(url).manifest is None:  # type: ignore[union-attr]
-                await known.wait()
-                known.clear()
+            await known.wait()  # the first download: what is known now
         updated = signal_event(loader, "entry-updated", lambda url, old, new: old != new)
         state.set_global_state({"user": "bob"})
         deploy(tmp_path, "v2", interval=True)
@@ -431,13 +429,10 @@ async def test_a_composer_session_shows_the_redeployed_app_on_its_next_request(
         ):
             first = await visitor.get("/catalog")
             assert "catalog v1" in first.text
+            known = signal_event(loader, "manifest", lambda url, manifest: True)
             loader.watch()
-            url = catalog_server.url + "index.html"
-            known = signal_event(loader, "health-change", lambda url, old, new: True)
             async with asyncio.timeout(2):
-                while loader.pages.peek(url).manifest is None:  # type: ignore[union-attr]
-                    await known.wait()
-                    known.clear()
+                await known.wait()
             updated = signal_event(loader, "entry-updated", lambda url, old, new: True)
             (tmp_path / "index.html").write_text('<p id="ver">catalog v2</p>')
             app.bump()
@@ -447,3 +442,39 @@ async def test_a_composer_session_shows_the_redeployed_app_on_its_next_request(
             assert "catalog v2" in second.text and "catalog v1" not in second.text
             assert len(composer.sessions) == 1  # the same session, remounted
         await app.aclose()
+
+
+async def test_a_session_keeps_its_app_when_the_redeploy_does_not_load(
+    catalog: Served, tmp_path: Path
+) -> None:
+    app, _, url = catalog
+    async with EntryLoader(live=FAST) as loader:
+        orchestrator = Orchestrator(SHELL, url="http://shell.test/catalog", loader=loader)
+        orchestrator.register_micro_apps(
+            [
+                {
+                    "name": "catalog",
+                    "entry": url,
+                    "container": "#main",
+                    "active_rule": "/catalog",
+                    "props": {"ticks": [], "v2_ticking": asyncio.Event()},
+                }
+            ]
+        )
+        await orchestrator.start()
+        version = loader.entry_version(url)
+        known = signal_event(loader, "manifest", lambda url, manifest: True)
+        loader.watch(url)
+        async with asyncio.timeout(2):
+            await known.wait()
+        updated = signal_event(loader, "entry-updated", lambda url, old, new: True)
+        two = '<script type="text/python" entry>pass</script>'
+        (tmp_path / "index.html").write_text(f"<html><body>broken{two}{two}</body></html>")
+        app.bump()
+        async with asyncio.timeout(2):
+            await updated.wait()  # a new page arrived ...
+        await orchestrator.navigate("/catalog?next")  # ... but it does not load
+        assert "catalog v1" in orchestrator.document.html
+        assert loader.entry_version(url) == version
+        assert loader.health(url) is Health.UNSTABLE
+        await orchestrator.aclose()
