@@ -478,3 +478,19 @@ async def test_a_session_keeps_its_app_when_the_redeploy_does_not_load(
         assert loader.entry_version(url) == version
         assert loader.health(url) is Health.UNSTABLE
         await orchestrator.aclose()
+
+
+async def test_an_asset_of_another_version_marks_its_entry_stale(tmp_path: Path) -> None:
+    deploy(tmp_path, "v1")
+    app = AppServer(tmp_path, name="catalog", max_age=3600)
+    recorder = Recorder(app)
+    async with LoopbackASGIServer(recorder, lifespan="off") as server, EntryLoader() as loader:
+        url = server.url + "index.html"
+        imported = await loader.import_entry(url)
+        app.bump()  # every response now says another x-mfe-version
+        await imported.get_external_style_sheets()  # first fetch of the stylesheet
+        record = loader.pages.peek(url)
+        assert record is not None and record.stale  # Podium's podlet-version rule
+        await loader.import_entry(url)  # fresh by max-age, yet asked again
+        assert len(recorder.statuses("/index.html")) >= 2
+        assert not loader.pages.peek(url).stale  # type: ignore[union-attr]
