@@ -84,6 +84,12 @@ class EntryLoader:
     ``httpx.Response``, ``str`` or ``bytes``). ``trusted_origins`` lists origins whose Python
     scripts may run (``"https://apps.example.com"``, ``"*"``, or ``"loopback"``); by default only
     loopback origins (127.0.0.0/8, localhost, [::1]) on any port.
+
+    Pages and assets are revalidated by HTTP cache rules (RFC 9111): the client this loader
+    makes has hishel's cache as its transport, so a stale page costs a conditional request and,
+    when it did not change, a hash (parses are keyed by the body's hash). A given ``client`` is
+    used as it is: stale pages are fetched again in full, and still not re-parsed if unchanged.
+    ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
     """
 
     def __init__(
@@ -223,6 +229,7 @@ class EntryLoader:
             max_assets=self.max_assets,
             max_cache_bytes=self.max_cache_bytes,
             resolve=self._resolve,
+            live=self.live,
         ) as temporary:
             yield temporary
 
