@@ -58,6 +58,11 @@ def _build_parser() -> argparse.ArgumentParser:
     compose.add_argument("config", help="a TOML config: shell, apps, options")
     compose.add_argument("path", help="the path to compose, e.g. /catalog")
 
+    serve_app = commands.add_parser("serve-app", help="serve one app with its manifest")
+    serve_app.add_argument("dir")
+    serve_app.add_argument("--port", type=int, default=None)
+    serve_app.add_argument("--watch", action="store_true", help="a file change bumps the build")
+
     inspect = commands.add_parser("inspect", help="show what an HTML entry holds")
     inspect.add_argument("entry_url")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -121,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ..serve import run_demo
 
             return run_demo(port=args.port)
+        if args.command == "serve-app":
+            from ..publish import run_app_server
+
+            return run_app_server(args.dir, port=args.port, watch=args.watch)
         if args.command == "compose":
             from ..serve import compose_once
 

@@ -15,8 +15,9 @@ import hashlib
 import hmac
 import re
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import httpx
 
@@ -67,6 +68,12 @@ class Fetched:
     hops: tuple[str, ...] = field(default=())
     text_charset: str | None = None
     """Set when the body is known to be text in this charset (a fetch hook returned ``str``)."""
+    headers: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
+    )
+    """The final response's headers (lower-case names; a repeated header joined by commas)."""
+    from_cache: bool = False
+    """The body came out of the HTTP cache (fresh, or revalidated by a 304), not the network."""
 
     @property
     def requested(self) -> str:
@@ -96,6 +103,7 @@ async def fetch_bytes(
     max_bytes: int,
     check_hop: HopCheck | None = None,
     content_types: frozenset[str] | None = None,
+    request_headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """GET ``url`` within ``time_limit`` seconds overall; raise ``EntryLoadError`` naming the cause.
 
@@ -112,7 +120,9 @@ async def fetch_bytes(
                 fetched = await _from_hook(url, await hook(url), max_bytes)
                 _check_type(fetched.url, fetched.content_type, content_types)
                 return fetched
-            return await _follow(url, client(), max_bytes, check_hop, content_types)
+            return await _follow(
+                url, client(), max_bytes, check_hop, content_types, request_headers
+            )
     except EntryLoadError:
         raise
     except (TimeoutError, httpx.TimeoutException):
@@ -135,6 +145,7 @@ async def _follow(
     max_bytes: int,
     check_hop: HopCheck | None,
     content_types: frozenset[str] | None,
+    request_headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     hops: list[str] = []
     current = url
@@ -150,7 +161,7 @@ async def _follow(
                 reason = f"{refused.reason} (redirected from {url})"
                 raise type(refused)(refused.url, reason) from None
         hops.append(current)
-        headers = {"accept-encoding": ACCEPT_ENCODING}
+        headers = {**(request_headers or {}), "accept-encoding": ACCEPT_ENCODING}
         async with client.stream("GET", current, headers=headers, follow_redirects=False) as reply:
             location = reply.headers.get("location")
             if reply.status_code in _REDIRECTS and location:
@@ -163,7 +174,15 @@ async def _follow(
             content_type = reply.headers.get("content-type", "")
             _check_type(current, content_type, content_types)
             body = await _read_bounded(current, reply, max_bytes)
-            return Fetched(current, body, content_type, tuple(hops))
+            status = reply.extensions.get("caching")
+            return Fetched(
+                current,
+                body,
+                content_type,
+                tuple(hops),
+                headers=_header_map(reply.headers),
+                from_cache=bool(getattr(status, "from_cache", False)),
+            )
 
 
 async def _read_bounded(url: str, reply: httpx.Response, max_bytes: int) -> bytes:
@@ -239,10 +258,12 @@ def _check_type(url: str, content_type: str, allowed: frozenset[str] | None) -> 
 
 
 async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: int) -> Fetched:
+    headers: Mapping[str, str] = MappingProxyType({})
     if isinstance(result, httpx.Response):
         _check_status(url, result)
         body = await result.aread()
         content_type = result.headers.get("content-type", "")
+        headers = _header_map(result.headers)
     elif isinstance(result, str):
         try:
             body = result.encode("utf-8")
@@ -257,7 +278,14 @@ async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: 
     if len(body) > max_bytes:
         raise EntryLoadError(url, f"body too large: {len(body)} bytes > max_bytes {max_bytes}")
     charset = "utf-8" if isinstance(result, str) else None
-    return Fetched(url, body, content_type, (url,), text_charset=charset)
+    return Fetched(url, body, content_type, (url,), text_charset=charset, headers=headers)
+
+
+def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
+    joined: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return MappingProxyType(joined)
 
 
 def _describe(exc: BaseException) -> str:

@@ -48,12 +48,15 @@ class ImportedEntry:
         loader: AssetSource,
         *,
         requested_url: str | None = None,
+        digest: str | None = None,
     ) -> None:
         self.url = url
         """Where the entry page came from: the final URL after redirects (``None``: config)."""
         self.requested_url = requested_url if requested_url is not None else url
         """The URL the entry was imported by (its cache key)."""
         self.asset_public_path = asset_public_path
+        self.digest = digest
+        """SHA-256 of the page body it was parsed from (``None``: config entry)."""
         self._extracted = extracted
         self._loader = loader
 

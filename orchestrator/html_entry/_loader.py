@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
+from blinker import Namespace
 from lxml import etree
 
 from css_scoper import ScopedCSSCache
@@ -34,10 +37,18 @@ from ._fetch import (
     decode_text,
     fetch_bytes,
 )
+from ._http_cache import MemoryStorage, cache_transport
 from ._imported import ImportedEntry
+from ._live import Health, PageRecord
+from ._options import LiveOptions
+from ._pages import EntryPages
 from ._trust import AssetRules, OriginRules, Resolve
+from ._watch import ManifestWatcher
 
 __all__ = [
+    "ENTRY_UPDATED",
+    "HEALTH_CHANGE",
+    "MANIFEST",
     "OFF_LOOP_BYTES",
     "AssetKind",
     "Entry",
@@ -57,6 +68,12 @@ _CSS_TYPES = frozenset({"text/css", ""})
 GetPublicPath = Callable[[Entry], str]
 GetTemplate = Callable[[str], str]
 _log = logging.getLogger(__name__)
+ENTRY_UPDATED = "entry-updated"
+"""Sent ``fn(loader, url=..., old=<version>, new=<version>)`` when an entry changes."""
+MANIFEST = "manifest"
+"""Sent ``fn(loader, url=..., manifest=Manifest)`` for every manifest a watched app answers."""
+HEALTH_CHANGE = "health-change"
+"""Sent ``fn(loader, url=..., old=Health, new=Health)`` when an entry's health changes."""
 
 
 class EntryLoader:
@@ -67,6 +84,12 @@ class EntryLoader:
     ``httpx.Response``, ``str`` or ``bytes``). ``trusted_origins`` lists origins whose Python
     scripts may run (``"https://apps.example.com"``, ``"*"``, or ``"loopback"``); by default only
     loopback origins (127.0.0.0/8, localhost, [::1]) on any port.
+
+    Pages and assets are revalidated by HTTP cache rules (RFC 9111): the client this loader
+    makes has hishel's cache as its transport, so a stale page costs a conditional request and,
+    when it did not change, a hash (parses are keyed by the body's hash). A given ``client`` is
+    used as it is: stale pages are fetched again in full, and still not re-parsed if unchanged.
+    ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
     """
 
     def __init__(
@@ -82,6 +105,7 @@ class EntryLoader:
         max_assets: int = 100,
         max_cache_bytes: int = 64_000_000,
         resolve: Resolve | None = None,
+        live: LiveOptions | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"EntryLoader timeout must be positive, got {timeout!r}")
@@ -106,7 +130,6 @@ class EntryLoader:
         self._closed = False
         self._parser = new_parser()
         self._config_parser = new_parser(keep_comments=True)
-        self._pages: AsyncOnceCache[str, tuple[str, str]] = AsyncOnceCache()
         self._assets: AsyncOnceCache[str, tuple[Fetched, str]] = AsyncOnceCache(
             max_weight=max_cache_bytes, weigh=_asset_weight
         )
@@ -119,6 +142,28 @@ class EntryLoader:
         self.selector_cache = SelectorCache()
         #: Built app wrappers (template + inlined, scoped styles), copied on every mount.
         self.wrapper_cache: LRUCache[tuple[Any, ...], etree._Element] = LRUCache(cache_size)
+        self.live = live or LiveOptions()
+        #: ``entry-updated`` (url, old, new version): a loader's own signals, never global.
+        self.events = Namespace()
+        self.entry_updated = self.events.signal(ENTRY_UPDATED)
+        self.health_changed = self.events.signal(HEALTH_CHANGE)
+        self.manifest_received = self.events.signal(MANIFEST)
+        self.pages = EntryPages(
+            fetch=lambda url, headers: self._fetch(url, request_headers=headers),
+            decode=lambda fetched: self._off_loop(len(fetched.body), decode_html, fetched),
+            signal=self.entry_updated,
+            health_signal=self.health_changed,
+            manifest_signal=self.manifest_received,
+            sender=self,
+            options=self.live,
+            hooked=fetch is not None,
+        )
+        self.pages.on_change = self._assets_changed
+        self._served: dict[tuple[Any, ...], tuple[ImportedEntry, str]] = {}
+        """What each (url, public path, template hook) serves now, and the version it is."""
+        self._asset_fresh: dict[str, float] = {}
+        self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)
+        self._http_store: MemoryStorage | None = None
 
     # -- life cycle -------------------------------------------------------------------
     @property
@@ -127,7 +172,12 @@ class EntryLoader:
         if self._closed:
             raise RuntimeError("EntryLoader is closed")
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=True)
+            transport, self._http_store = cache_transport(
+                max_bytes=self.max_cache_bytes, max_entry_bytes=self.max_bytes
+            )
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=True, transport=transport
+            )
         return self._client
 
     @property
@@ -135,8 +185,10 @@ class EntryLoader:
         return self._closed
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this loader created it; the caches stay readable."""
+        """Stop watching, close the HTTP client if this loader created it; caches stay readable."""
         self._closed = True
+        await self._watcher.aclose()
+        self.pages.close()
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -148,14 +200,19 @@ class EntryLoader:
         await self.aclose()
 
     def clear(self) -> None:
-        """Drop every cache (pages, assets, parsed entries, compiled code, scoped CSS)."""
-        self._pages.clear()
+        """Drop every cache (pages, assets, parsed entries, compiled code, scoped CSS, and the
+        HTTP store of the client this loader made)."""
         self._assets.clear()
         self._entries.clear()
         self.code_cache.clear()
         self._scoped.clear()
         self.wrapper_cache.clear()
         self._verified.clear()
+        self.pages.clear()
+        self._served.clear()
+        self._asset_fresh.clear()
+        if self._http_store is not None:
+            self._http_store.clear()
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[EntryLoader]:
@@ -172,6 +229,7 @@ class EntryLoader:
             max_assets=self.max_assets,
             max_cache_bytes=self.max_cache_bytes,
             resolve=self._resolve,
+            live=self.live,
         ) as temporary:
             yield temporary
 
@@ -182,15 +240,19 @@ class EntryLoader:
         *,
         check_hop: HopCheck | None = None,
         content_types: frozenset[str] | None = None,
+        request_headers: Mapping[str, str] | None = None,
+        time_limit: float | None = None,
+        max_bytes: int | None = None,
     ) -> Fetched:
         return await fetch_bytes(
             url,
             client=lambda: self.client,
             hook=self.fetch_hook,
-            time_limit=self.timeout,
-            max_bytes=self.max_bytes,
+            time_limit=self.timeout if time_limit is None else time_limit,
+            max_bytes=self.max_bytes if max_bytes is None else max_bytes,
             check_hop=check_hop,
             content_types=content_types,
+            request_headers=request_headers,
         )
 
     async def fetch_text(
@@ -211,10 +273,20 @@ class EntryLoader:
         else ``IntegrityError``.
         """
         check = self._hop_check(kind, entry_url)
+        previous = self._assets.peek(url)
+        if previous is not None and time.monotonic() >= self._asset_fresh.get(url, math.inf):
+            self._assets.discard(url)  # stale: asked again (a 304 keeps the decoded text)
 
         async def compute() -> tuple[Fetched, str]:
             types = _CSS_TYPES if kind == "style" else None
             fetched = await self._fetch(url, check_hop=check, content_types=types)
+            # an entry's assets are pinned to its version (asked for again, conditionally, when
+            # it changes), so one page never mixes two versions; others by their own headers
+            pinned = entry_url is not None and self.fetch_hook is None
+            self._asset_fresh[url] = math.inf if pinned else self.pages.fresh_until(fetched)
+            self.pages.check_version(fetched, entry_url)
+            if previous is not None and previous[0].body == fetched.body:
+                return fetched, previous[1]
             return fetched, await self._off_loop(len(fetched.body), decode_text, fetched)
 
         cached = self._assets.peek(url)
@@ -281,17 +353,9 @@ class EntryLoader:
         return text
 
     async def fetch_entry_html(self, url: str) -> str:
-        """The entry page's text (charset honoured; non-HTML refused); cached on success."""
-        return (await self._fetch_entry(url))[1]
-
-    async def _fetch_entry(self, url: str) -> tuple[str, str]:
-        """(the final URL after redirects, the page's text)."""
-
-        async def compute() -> tuple[str, str]:
-            fetched = await self._fetch(url)
-            return fetched.url, await self._off_loop(len(fetched.body), decode_html, fetched)
-
-        return await self._pages.get(url, compute)
+        """The entry page's text (charset honoured; non-HTML refused); cached on success and
+        revalidated by HTTP cache rules once stale."""
+        return (await self.pages.get(url)).text
 
     async def _off_loop(self, size: int, function: Callable[..., T], *args: Any) -> T:
         """Run CPU-heavy work in a thread when its input is large, so the event loop (every
@@ -328,22 +392,80 @@ class EntryLoader:
         if self.fetch_hook is None and not is_absolute_http_url(url):
             raise EntryLoadError(url, "entry must be an absolute http(s) URL")
         given_path = get_public_path(url) if get_public_path is not None else None
+        key = (url, given_path, get_template)
+        record = self.pages.fresh(url)
+        if record is not None:  # the warm path: no I/O, no parse
+            served = self._served.get(key)
+            if served is not None and served[1] == record.version:
+                return served[0]
+        last = self._served.get(key)
+        last_good = last[0] if last is not None else None
+        try:
+            record = await self._resolve_page(url, last_good)
+            if record is None:
+                assert last_good is not None
+                return last_good
+            imported = await self._parse(url, record, given_path, get_template)
+        except BaseException as error:
+            if last_good is None or not isinstance(error, EntryLoadError):
+                self.pages.forget(url)  # nothing stays half-cached: a retry fetches again
+                raise
+            # an update that fails to load leaves the last good version serving
+            _log.warning("entry %s: keeping the last good version: %s", url, error)
+            self.pages.mark_stale(url)
+            self.pages.health_timer(url).failed()
+            return last_good
+        self._served[key] = (imported, record.version)
+        self.pages.parsed(url, record.version)
+        return imported
+
+    async def _resolve_page(self, url: str, last_good: ImportedEntry | None) -> PageRecord | None:
+        """The page, re-resolved while its ``x-mfe-version`` disagrees with the cached copy's,
+        at most ``retries`` times; then ``None`` (serve ``last_good``), Podium's kill switch."""
+        record = await self.pages.get(url)
+        for _ in range(self.live.retries):
+            if not record.stale:
+                return record
+            record = await self.pages.get(url, force=True)
+        if not record.stale or last_good is None:
+            return record
+        _log.warning(
+            "entry %s: x-mfe-version changed on each of %d re-resolves; serving the last good "
+            "version",
+            url,
+            self.live.retries,
+        )
+        self.pages.health_timer(url).failed()
+        return None
+
+    async def _parse(
+        self,
+        url: str,
+        record: PageRecord,
+        given_path: str | None,
+        get_template: GetTemplate | None,
+    ) -> ImportedEntry:
+        """Parse results are keyed by the body's hash: an unchanged body is never parsed again."""
+        final_url, html = record.final_url, record.text
 
         async def compute() -> ImportedEntry:
-            final_url, html = await self._fetch_entry(url)
             # as browsers do, relative URLs and the public path follow the final URL
             public_path = given_path if given_path is not None else self._public_path(final_url)
-            try:
-                if get_template is not None:
-                    html = get_template(html)
-                extracted = await self._extract(html, public_path, final_url)
-                self._check_budget(final_url, extracted)
-            except BaseException:
-                self._pages.discard(url)  # nothing stays half-cached: a retry fetches again
-                raise
-            return ImportedEntry(final_url, public_path, extracted, self, requested_url=url)
+            text = get_template(html) if get_template is not None else html
+            extracted = await self._extract(text, public_path, final_url)
+            self._check_budget(final_url, extracted)
+            return ImportedEntry(
+                final_url,
+                public_path,
+                extracted,
+                self,
+                requested_url=url,
+                digest=record.digest,
+            )
 
-        return await self._entries.get((url, given_path, get_template), compute)
+        return await self._entries.get(
+            (url, record.digest, final_url, given_path, get_template), compute
+        )
 
     async def _extract(self, html: str, public_path: str, where: str) -> Extracted:
         if len(html) < OFF_LOOP_BYTES:
@@ -400,8 +522,91 @@ class EntryLoader:
         """Drop one entry page and what was parsed from it, so its next import fetches again."""
         if url is None:
             return
-        self._pages.discard(url)
+        self.pages.forget(url)
         self._entries.discard_where(lambda key: key[0] == url)
+        for key in [key for key in self._served if key[0] == url]:
+            del self._served[key]
+
+    def _assets_changed(self, url: str) -> None:
+        """A new version of an entry: its assets are asked for again at their next use."""
+        for key, (imported, _) in self._served.items():
+            if key[0] == url:
+                for asset in (*imported.scripts, *imported.styles):
+                    where = getattr(asset, "src", None) or getattr(asset, "href", None)
+                    if where is not None:
+                        self._asset_fresh[where] = 0.0
+
+    # -- live deployments ------------------------------------------------------------------
+    def watch(
+        self, entry: str | None = None, *, manifest: str | None = None, name: str | None = None
+    ) -> None:
+        """Long-poll manifests (an async task owned by this loader, ended by ``aclose``).
+
+        With no argument, every entry whose page carries ``x-mfe-manifest: 1`` is watched (its
+        manifest at ``<entry dir>/manifest.json``); with ``entry`` and ``manifest``, that app's
+        manifest at that URL as well.
+        """
+        if entry is None:
+            self._watcher.start()
+            return
+        manifest_url = manifest
+        if manifest_url is None:
+            record = self.pages.peek(entry)
+            manifest_url = record.manifest_url if record is not None else None
+        if manifest_url is None:
+            manifest_url = self._public_path(entry) + "manifest.json"
+        self._watcher.add(entry, manifest_url, name)
+
+    def watching(self, entry: str) -> bool:
+        return entry in self._watcher
+
+    def manifest_polls(self, entry: str) -> int:
+        """How many manifest requests were made for ``entry`` (for tests and benchmarks)."""
+        return self._watcher.polls(entry)
+
+    async def _poll_manifest(self, entry: str, url: str, known_t: int, limit: float) -> bytes:
+        record = self.pages.peek(entry)
+        entry_url = record.final_url if record is not None else entry
+        fetched = await self._fetch(
+            url,
+            check_hop=self._hop_check("asset", entry_url),
+            request_headers={"cache-control": "no-store"},
+            time_limit=limit,
+            max_bytes=self.live.manifest_bytes,
+        )
+        return fetched.body
+
+    async def revalidate(self, url: str) -> str:
+        """Ask for ``url``'s page again if it is stale (no I/O while fresh); its version."""
+        return (await self.pages.get(url)).version
+
+    def health(self, url: str) -> Health:
+        """Podium's state of an entry: ``instantiated``, ``initializing``, ``unstable``,
+        ``stable`` or ``unhealthy``."""
+        return self.pages.health(url)
+
+    def entry_version(self, url: str) -> str | None:
+        """The current version of an entry URL (``None`` before its first fetch)."""
+        return self.pages.version(url)
+
+    def acquire(self, url: str) -> str | None:
+        """Count one more user (a loaded app) of ``url``'s current version; returns it."""
+        return self.pages.acquire(url)
+
+    def release(self, url: str, version: str | None) -> int:
+        """A user of ``version`` is done; when none is left of an old version, what was parsed
+        from it is dropped. Returns how many users are left."""
+        left = self.pages.release(url, version)
+        current = self.pages.peek(url)
+        digest = (version or "").partition(":")[2]
+        if left == 0 and digest and current is not None and not current.digest.startswith(digest):
+            self._entries.discard_where(
+                lambda key: key[0] == url and str(key[1]).startswith(digest)
+            )
+        return left
+
+    def users(self, url: str, version: str | None = None) -> int:
+        return self.pages.users(url, version)
 
     # -- trust, code and CSS --------------------------------------------------------------
     def is_trusted(self, url: str) -> bool:

@@ -17,6 +17,7 @@ from sandbox import Event
 
 from .._tasks import call_in_order, call_maybe_async
 from ..dom import SubDocument
+from ..errors import EntryLoadError
 from ..events import FIRST_MOUNT, NO_APP_CHANGE
 from ..html_entry import EntryLoader
 from ..status import BROKEN_STATUSES, AppStatus
@@ -124,6 +125,25 @@ class MicroApps:
                 and self._tab.get_app_status(name) is AppStatus.NOT_BOOTSTRAPPED
             ):
                 await self._tab.unload_application(name)
+
+    async def remount_updated(self) -> list[str]:
+        """Hot update: unload each mounted app whose entry has a newer version that loads
+        (the loader revalidates a stale entry), so the next reroute mounts the new one;
+        global state stays. Returns the names unloaded."""
+        unloaded: list[str] = []
+        for name, registered in list(self._registered.items()):
+            loaded = registered.loaded
+            if loaded is None or self._tab.get_app_status(name) is not AppStatus.MOUNTED:
+                continue
+            try:
+                updated = await loaded.check_update()
+            except EntryLoadError as error:  # the running version keeps serving
+                logger.warning("application '%s': %s", name, error)
+                continue
+            if updated:
+                await self._tab.unload_application(name)
+                unloaded.append(name)
+        return unloaded
 
     def loader_for(self, configuration: Mapping[str, Any]) -> EntryLoader:
         """The tab's loader, or one with the custom ``fetch`` of this configuration."""

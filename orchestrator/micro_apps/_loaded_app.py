@@ -100,6 +100,8 @@ class LoadedApp:
         self._hidden_url: str | None = None
         self._held_state: HeldListener | None = None
         self._nested: list[Tab] = []
+        self.entry_version: str | None = None
+        """The entry's version this instance runs (a user of it in the loader's ledger)."""
 
     def __repr__(self) -> str:
         return f"<LoadedApp {self.instance_id!r} entry={self.config.entry!r}>"
@@ -131,6 +133,8 @@ class LoadedApp:
             get_template=self.configuration.get("get_template"),
         )
         self.imported = imported
+        if isinstance(self.config.entry, str) and self.entry_version is None:
+            self.entry_version = loader.acquire(self.config.entry)
         python = [script for script in imported.scripts if script.is_python]
         self._check_trust(python, imported)
         script_texts, style_texts = await self._asset_texts(python, imported)
@@ -449,8 +453,32 @@ class LoadedApp:
         await self._own["unload"](self._app_props(props))
         self.dispose()
 
+    async def check_update(self) -> bool:
+        """Import this instance's entry again (no I/O while it is fresh) and say whether a
+        newer version of it loads: a deploy that fails to load leaves this one serving."""
+        entry = self.config.entry
+        if not isinstance(entry, str) or self.entry_version is None:
+            return False
+        await import_entry(
+            entry,
+            loader=self.loader,
+            get_public_path=self.configuration.get("get_public_path"),
+            get_template=self.configuration.get("get_template"),
+        )
+        return self.outdated()
+
+    def outdated(self) -> bool:
+        """Whether the loader has a newer version of this instance's entry (hot update)."""
+        entry = self.config.entry
+        if not isinstance(entry, str) or self.entry_version is None:
+            return False
+        return self.loader.entry_version(entry) not in (None, self.entry_version)
+
     def dispose(self) -> None:
         """Throw the instance away: close its sandbox and drop its wrapper and lifecycles."""
+        if isinstance(self.config.entry, str) and self.entry_version is not None:
+            self.loader.release(self.config.entry, self.entry_version)
+            self.entry_version = None
         if self.sandbox is not None:
             self.sandbox.close()
         self.wrapper = None

@@ -67,6 +67,13 @@ class Orchestrator(Tab):
         }
         return {**app, "props": given}
 
+    async def navigate(self, url: str, *, replace: bool = False) -> list[str]:
+        """``Tab.navigate``; first, apps whose entry was redeployed are unloaded so that this
+        navigation mounts their new version (not from inside a reroute: that one is queued)."""
+        if not self._rerouter.inside_reroute():
+            await self.micro_apps.remount_updated()
+        return await super().navigate(url, replace=replace)
+
     def register_micro_apps(
         self, apps: Iterable[MicroAppRegistration], hooks: LifecycleHooks | None = None
     ) -> None:
