@@ -13,6 +13,8 @@ from ._errors import (
     BrokerUnavailableError,
     DevBrokerError,
 )
+from ._errors import DevServerError as DevServerError
+from ._errors import ShellPortInUseError as ShellPortInUseError
 from ._protocol import (
     DEFAULT_HOST,
     DEFAULT_PORT,

@@ -31,6 +31,7 @@ from ..serve import LoopbackASGIServer, find_demo_config, serve_app_dirs
 from ._assets import INSPECTOR_CHANNEL
 from ._clients import Publisher, Subscriber, Update
 from ._dev_app import INSPECTOR_PATH, DevApp
+from ._errors import ShellPortInUseError
 from ._inspector import FailureLogHandler, Inspector, TracingLoader
 from ._protocol import DEFAULT_HOST, DEFAULT_PORT, UpdateKind
 from ._spawn import BrokerHandle, ensure_running
@@ -152,7 +153,12 @@ class DevServer:
         config = self.config
         # the composer's socket first: a taken port is told before a broker is started for it
         deferred = _Deferred()
-        self._shell = LoopbackASGIServer(deferred, port=self._port, host=self.host, lifespan="on")
+        try:
+            self._shell = LoopbackASGIServer(
+                deferred, port=self._port, host=self.host, lifespan="on"
+            )
+        except OSError as exc:
+            raise ShellPortInUseError(self.host, self._port, exc.strerror or str(exc)) from exc
         self._stack.push_async_callback(self._shell.stop)  # closes the socket if never started
         self.broker = await ensure_running(
             self.host,
@@ -334,13 +340,6 @@ async def _run(config: ComposeConfig, path: Path, options: DevOptions, out: Text
     try:
         try:
             await server.start()
-        except OSError as exc:
-            print(
-                f"mfe dev: port {options.port} on {options.host} is taken "
-                f"({exc.strerror or exc}); stop what uses it or pass --port",
-                file=sys.stderr,
-            )
-            return 1
         except OrchestratorError as exc:
             print(f"mfe dev: {exc}", file=sys.stderr)
             return 1

@@ -4,12 +4,15 @@ pages do not keep alive once the dev servers have gone (so Ctrl-C leaves none be
 from __future__ import annotations
 
 import asyncio
+import io
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.dev import Broker, Publisher, WebClient
+from orchestrator.config import load_config
+from orchestrator.dev import Broker, DevServer, Publisher, WebClient, probe
 from orchestrator.serve import bind_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +83,46 @@ async def test_by_default_a_page_keeps_the_broker_alive() -> None:
     finally:
         await broker.aclose()
         await serving
+
+
+def _demo_copy(root: Path) -> Path:
+    shutil.copytree(ROOT / "demo", root / "demo")
+    shutil.copytree(ROOT / "apps", root / "apps", ignore=shutil.ignore_patterns("__pycache__"))
+    return root / "demo" / "demo.toml"
+
+
+async def test_two_dev_servers_share_one_broker_and_the_last_one_out_leaves_none(
+    tmp_path: Path,
+) -> None:
+    """The first ``mfe dev`` starts the broker; the second uses it; when the first stops it
+    leaves the broker to the second, which leaves none behind when it stops in turn."""
+    broker_port = _free_port()
+    first_out, second_out = io.StringIO(), io.StringIO()
+    first = DevServer(
+        load_config(_demo_copy(tmp_path / "one")), broker_port=broker_port, out=first_out
+    )
+    second = DevServer(
+        load_config(_demo_copy(tmp_path / "two")), broker_port=broker_port, out=second_out
+    )
+    await first.start()
+    try:
+        await second.start()
+    except BaseException:
+        await first.aclose()
+        raise
+    try:
+        assert first.broker is not None and first.broker.started
+        assert second.broker is not None and not second.broker.started
+        assert "(started)" in first_out.getvalue()
+        assert "(shared with another mfe dev)" in second_out.getvalue()
+        process = first.broker.process
+        assert process is not None
+        await first.aclose()
+        assert "Broker: still serving another mfe dev" in first_out.getvalue()
+        assert process.poll() is None  # not taken from the second
+        assert await probe("127.0.0.1", broker_port)
+    finally:
+        await second.aclose()
+        await first.aclose()
+    code = await asyncio.wait_for(asyncio.to_thread(process.wait), WAIT)
+    assert code == 0  # it left by itself, idle, once the second had gone
