@@ -67,6 +67,9 @@ class DevApp:
         elif path == INSPECTOR_PATH + ".json":
             body = json.dumps(self.inspector.snapshot())
             await _reply(send, 200, "application/json", body)
+        elif path == "/favicon.ico":
+            # every tab asks for it; composed, it would be a 404 page filling the waterfall
+            await _reply(send, 204, "image/x-icon", "")
         else:
             await self._compose(scope, receive, send, path)
 

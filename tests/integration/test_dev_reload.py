@@ -206,6 +206,9 @@ async def test_the_inspector_records_requests_and_changes_and_tells_its_pages(
         apps = {a["name"]: a for a in data["apps"]}
         assert apps["catalog"]["status"] == "changed" and apps["catalog"]["changes"] == 1
         page = (await http.get("/_mfe/inspector")).text
+        assert (await http.get("/favicon.ico")).status_code == 204
+        paths = [r["path"] for r in (await http.get("/_mfe/inspector.json")).json()["requests"]]
+    assert paths == ["/catalog"]  # composed pages only: not the inspector, not the favicon
     assert '"apps": ["mfe:inspector"]' in page
     assert "data-mfe-dev-client" not in page  # the inspector is not a composed page
 
