@@ -31,7 +31,7 @@ from ..serve import LoopbackASGIServer, find_demo_config, serve_app_dirs
 from ._assets import INSPECTOR_CHANNEL
 from ._clients import Publisher, Subscriber, Update
 from ._dev_app import INSPECTOR_PATH, DevApp
-from ._errors import ShellPortInUseError
+from ._errors import DevBrokerError, ShellPortInUseError
 from ._inspector import FailureLogHandler, Inspector, TracingLoader
 from ._protocol import DEFAULT_HOST, DEFAULT_PORT, UpdateKind
 from ._spawn import BrokerHandle, ensure_running
@@ -232,22 +232,33 @@ class DevServer:
     # -- the reload path ------------------------------------------------------------------------
 
     async def _on_files_changed(self, name: str, paths: tuple[Path, ...]) -> None:
-        """A watched folder changed: its publisher says so (the subscriber does the rest)."""
+        """A watched folder changed: its publisher says so (the subscriber does the rest). When
+        the broker cannot carry it, the composer still forgets, and says why pages stay."""
         publisher = self.publishers.get(name)
-        if publisher is not None:
-            await publisher.update(kind=UpdateKind.RELOAD_PAGE)
-
-    async def _on_update(self, update: Update) -> None:
-        """The composer's side: forget what was loaded of the app, then reload its pages."""
-        if update.is_first_pull or self.subscriber is None:
+        if publisher is None:
             return
-        name = update.publisher
+        try:
+            await publisher.update(kind=UpdateKind.RELOAD_PAGE)
+        except DevBrokerError as exc:
+            self._forget(name)
+            self.reloads.append((name, 0))
+            self.reloaded.set()
+            self.say(f"{name} changed → not sent ({exc}); reload its pages by hand")
+
+    def _forget(self, name: str) -> None:
         if self.loader is not None:
             # a changed script or stylesheet is cached under its own URL, not the entry's, and
             # the loader keeps no per-app index: in dev, everything is fetched again (loopback)
             self.loader.clear()
         if self.inspector is not None:
             self.inspector.app_changed(name)
+
+    async def _on_update(self, update: Update) -> None:
+        """The composer's side: forget what was loaded of the app, then reload its pages."""
+        if update.is_first_pull or self.subscriber is None:
+            return
+        name = update.publisher
+        self._forget(name)
         ack = await self.subscriber.reload_pages(name)
         self.reloads.append((name, ack.notified))
         self.reloaded.set()

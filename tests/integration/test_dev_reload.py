@@ -242,3 +242,20 @@ async def test_a_failing_app_shows_in_the_waterfall_as_fallen_back(
     assert span["status"] == "failed"
     assert "127.0.0.1:9" in span["error"]
     assert data["apps"][0]["status"] == "failed"
+
+
+async def test_without_a_broker_a_change_is_still_forgotten_and_said_so(
+    dev: tuple[DevServer, io.StringIO], demo: Path, broker: Broker
+) -> None:
+    server, out = dev
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert "Everything in the store today." in (await http.get("/catalog")).text
+        await broker.aclose()
+        for publisher in server.publishers.values():
+            await asyncio.wait_for(publisher.disconnected.wait(), WAIT)
+        edit(demo / "apps/catalog/index.html", "Everything in the store today.", "Still fresh")
+        await asyncio.wait_for(server.reloaded.wait(), WAIT)
+        assert "Still fresh" in (await http.get("/catalog")).text
+    (line,) = [line for line in out.getvalue().splitlines() if "changed" in line]
+    assert line.startswith("catalog changed → not sent (dev broker at ws://127.0.0.1:")
+    assert line.endswith("; reload its pages by hand")
