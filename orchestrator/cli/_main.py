@@ -54,6 +54,11 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="serve the demo shell composing the sample apps")
     demo.add_argument("--port", type=_port, default=None, help="port of the shell (default 8000)")
 
+    dev = commands.add_parser("dev", help="serve a composition with live reload and the inspector")
+    dev.add_argument("config", type=Path, nargs="?", help="a TOML config (default: the demo)")
+    dev.add_argument("--port", type=_port, default=8000, help="port of the shell (8000)")
+    dev.add_argument("--broker-port", type=_port, default=16322, help="dev broker port (16322)")
+
     compose = commands.add_parser("compose", help="print the composed HTML for one path")
     compose.add_argument("config", help="a TOML config: shell, apps, options")
     compose.add_argument("path", help="the path to compose, e.g. /catalog")
@@ -130,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ..publish import run_app_server
 
             return run_app_server(args.dir, port=args.port, watch=args.watch)
+        if args.command == "dev":
+            from ..dev import DevOptions, run_dev
+
+            return run_dev(DevOptions(args.config, port=args.port, broker_port=args.broker_port))
         if args.command == "compose":
             from ..serve import compose_once
 

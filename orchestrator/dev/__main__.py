@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
         default=5.0,
         help="exit this many seconds after the last client leaves (negative: never)",
     )
+    parser.add_argument(
+        "--pages-idle",
+        action="store_true",
+        help="open pages (web clients only) do not keep the broker from its idle exit",
+    )
     parser.add_argument("--max-size", type=int, default=64 * 1024, help="largest message, bytes")
     parser.add_argument(
         "--allow-origin", action="append", default=[], help="a browser origin that may connect"
@@ -40,6 +45,7 @@ async def _run(args: argparse.Namespace) -> int:
         idle_timeout=None if args.idle_timeout < 0 else args.idle_timeout,
         max_size=args.max_size,
         allowed_origins=args.allow_origin,
+        pages_keep_alive=not args.pages_idle,
     )
     try:
         await broker.start()

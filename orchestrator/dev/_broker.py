@@ -40,6 +40,8 @@ class Broker:
     after the last connection leaves (or after start if none comes); ``None`` keeps serving.
     ``max_size``: the largest message accepted, in bytes. ``allowed_origins``: browser origins
     besides loopback ones whose pages may connect. ``on_event`` sees every :class:`BrokerEvent`.
+    ``pages_keep_alive=False``: connections that are only web clients (open pages) do not hold
+    off the idle exit: a page belongs to a dev server, and its tab may stay open for days.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class Broker:
         max_size: int = 64 * 1024,
         allowed_origins: Iterable[str] = (),
         on_event: Callable[[BrokerEvent], None] | None = None,
+        pages_keep_alive: bool = True,
     ) -> None:
         if heartbeat <= 0:
             raise ValueError(f"heartbeat must be positive, got {heartbeat}")
@@ -61,6 +64,7 @@ class Broker:
         self.idle_timeout = idle_timeout
         self.max_size = max_size
         self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
+        self.pages_keep_alive = pages_keep_alive
         self._server: Server | None = None
         self._closed = asyncio.Event()
         self._closing = False
@@ -145,8 +149,17 @@ class Broker:
     def state(self) -> BrokerState:
         return self._router.state(len(self._peers))
 
+    def _keeps_alive(self, peer: Peer) -> bool:
+        return (
+            self.pages_keep_alive
+            or not peer.web_names
+            or bool(peer.publishers or peer.subscriptions)
+        )
+
     def _arm_idle(self) -> None:
-        if self.idle_timeout is None or self._peers or self._closing:
+        if self.idle_timeout is None or self._closing:
+            return
+        if any(self._keeps_alive(peer) for peer in self._peers.values()):
             return
         if self._idle_task is None or self._idle_task.done():
             self._idle_task = asyncio.get_running_loop().create_task(self._idle(self.idle_timeout))
@@ -187,6 +200,8 @@ class Broker:
         try:
             async for raw in conn:
                 self._router.receive(peer, raw)
+                if not self.pages_keep_alive:
+                    self._arm_idle()  # a page has registered: it may be all that is left
         except ConnectionClosed as exc:
             if exc.rcvd is None and not self._closing:
                 reason = exc.sent.reason if exc.sent else "connection lost"

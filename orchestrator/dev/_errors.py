@@ -50,3 +50,19 @@ class BrokerUnavailableError(DevBrokerError, ConnectionError):
         self.url = url
         self.detail = detail
         super().__init__(f"dev broker at {url}: {detail}")
+
+
+class DevServerError(OrchestratorError):
+    """Base of ``mfe dev``'s own errors (beside the broker's)."""
+
+
+class ShellPortInUseError(DevServerError, OSError):
+    """The port asked for the composed shell is taken: nothing else was started."""
+
+    def __init__(self, host: str, port: int, detail: str) -> None:
+        self.host = host
+        self.port = port
+        self.detail = detail
+        super().__init__(
+            f"port {port} on {host} is taken ({detail}); stop what uses it or pass --port"
+        )

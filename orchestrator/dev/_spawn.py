@@ -111,9 +111,11 @@ async def ensure_running(
     heartbeat: float = 10.0,
     start_timeout: float = 10.0,
     log_path: Path | None = None,
+    pages_keep_alive: bool = True,
 ) -> BrokerHandle:
     """The broker at ``host:port``: the one already answering, or a new background process
-    (``BrokerPortInUseError`` if something else holds the port)."""
+    (``BrokerPortInUseError`` if something else holds the port). ``pages_keep_alive=False``: a
+    started broker's idle exit ignores connections that are only open pages."""
     if await probe(host, port):
         return BrokerHandle(host, port)
     command = [
@@ -129,6 +131,8 @@ async def ensure_running(
         "--heartbeat",
         str(heartbeat),
     ]
+    if not pages_keep_alive:
+        command.append("--pages-idle")
     process = await asyncio.to_thread(_start, command, log_path)
     assert process.stdout is not None
     try:
