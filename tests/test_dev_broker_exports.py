@@ -10,45 +10,8 @@ from pathlib import Path
 import pytest
 
 import orchestrator.dev as dev
-from orchestrator.dev import __all__ as exported
 
 PACKAGE = Path(dev.__file__).parent
-
-
-def test_the_exported_surface_is_pinned() -> None:
-    assert sorted(exported) == sorted(
-        [
-            "DEFAULT_HOST",
-            "DEFAULT_PORT",
-            "APIKind",
-            "Ack",
-            "ActionKind",
-            "Broker",
-            "BrokerClient",
-            "BrokerEvent",
-            "BrokerHandle",
-            "BrokerMessageError",
-            "BrokerPortInUseError",
-            "BrokerStartError",
-            "BrokerState",
-            "BrokerUnavailableError",
-            "DevBrokerError",
-            "ErrorCode",
-            "EventKind",
-            "LogKind",
-            "Publisher",
-            "Subscriber",
-            "Update",
-            "UpdateKind",
-            "UpdateMode",
-            "WebClient",
-            "ensure_running",
-            "probe",
-            "should_deliver",
-        ]
-    )
-    for name in exported:
-        assert getattr(dev, name) is not None
 
 
 def test_defaults_are_upstreams_port_on_loopback() -> None:

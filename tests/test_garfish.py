@@ -746,28 +746,7 @@ async def test_closing_the_tab_frees_the_apps(site: Site) -> None:
 def test_public_surface() -> None:
     import orchestrator.garfish as garfish
 
-    assert sorted(garfish.__all__) == sorted(
-        [
-            "ALWAYS_INSULATED",
-            "APP_HOOKS",
-            "GLOBAL_HOOKS",
-            "HOOK_NAMES",
-            "AppInfo",
-            "Channel",
-            "DomGetterError",
-            "Garfish",
-            "GarfishApp",
-            "GarfishError",
-            "GarfishExports",
-            "GarfishSandbox",
-            "HookKind",
-            "Plugin",
-            "ProviderError",
-            "app_root_path",
-            "get_path",
-            "has_active",
-        ]
-    )
+    # the exact names are pinned with every package's in tests/test_public_api.py
     assert issubclass(garfish.GarfishError, OrchestratorError)
 
 

@@ -143,6 +143,9 @@ SURFACES = {
         "BrokerUnavailableError", "DEFAULT_HOST", "DEFAULT_PORT", "DevBrokerError", "ErrorCode",
         "EventKind", "LogKind", "Publisher", "Subscriber", "Update", "UpdateKind", "UpdateMode",
         "WebClient", "ensure_running", "probe", "should_deliver",
+        "DevOptions", "DevServer", "run_dev", "INSPECTOR_PATH", "DevApp", "Inspector",
+        "InspectorStatus", "TracingLoader", "AppWatcher", "DevServerError",
+        "ShellPortInUseError",
     },
     "orchestrator.garfish": {
         "ALWAYS_INSULATED", "APP_HOOKS", "AppInfo", "Channel", "DomGetterError",

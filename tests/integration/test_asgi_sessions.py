@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import signal
 import socket
@@ -153,9 +152,7 @@ class RedisServer:
 async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
     if shutil.which("redis-server") is None:
         message = "redis-server is not installed (make test installs Debian's redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(message, pytrace=False)  # a missing dependency fails, never skips
     server = RedisServer(tmp_path)
     await server.start()
     try:
