@@ -159,6 +159,7 @@ def _bench_input(
             },
         }
     )
+    emit({**row, "impl": f"{impl} import_entry (fetch hook, new body)", **_reimport(text, loop)})
     emit(
         {
             **row,
@@ -167,6 +168,25 @@ def _bench_input(
             "check": {"nodes": len(first.template_fragment())},
         }
     )
+
+
+def _reimport(text: str, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+    """What a deploy costs the composer: ``import_entry`` through the public API (a ``fetch``
+    hook, no I/O) of a body it has never seen, so no parse cache can answer."""
+    serial = iter(range(1 << 62))
+
+    async def fetch(url: str) -> str:
+        return f"{text}<!-- build {url.rsplit('=', 1)[-1]} -->"
+
+    loader = EntryLoader(fetch=fetch)
+
+    def once() -> object:
+        url = f"{BASE}index.html?v={next(serial)}"
+        return loop.run_until_complete(loader.import_entry(url)).template
+
+    row = bench(once, len(text.encode("utf-8")))
+    row["check"] = {"template_chars": len(str(once()))}
+    return row
 
 
 def _scaling(page: str, parser: etree.HTMLParser, impl: str) -> None:
