@@ -317,13 +317,22 @@ class ServeOptions:
     port: int = DEFAULT_SERVE_PORT
     workers: int = 1
     redis: str | None = None
+    inspect: bool = False
+    """Also serve ``/_mfe/inspector`` (``mfe serve --inspect``; one worker only)."""
 
 
-def _compose_app(config: ComposeConfig, redis: str | None) -> ASGIApp:
+Composer = Callable[..., ASGIApp]
+"""``composer(config, session_store=...)`` → the ASGI app to serve (``ComposeApp`` by default;
+``orchestrator.dev.inspected_app`` for ``--inspect``)."""
+
+
+def _compose_app(
+    config: ComposeConfig, redis: str | None, composer: Composer | None = None
+) -> ASGIApp:
     from .asgi import ComposeApp, RedisSessionStore
 
     store = RedisSessionStore(redis) if redis else None
-    return ComposeApp(config, session_store=store)
+    return (composer or ComposeApp)(config, session_store=store)
 
 
 def worker_app() -> ASGIApp:
@@ -338,6 +347,11 @@ def check_serve(options: ServeOptions) -> ComposeConfig:
 
     config = load_config(options.config_path)
     if options.workers > 1:
+        if options.inspect:
+            raise ValueError(
+                f"--inspect shows the requests of one process; use it without --workers "
+                f"{options.workers}"
+            )
         if options.redis is None:
             raise ValueError(
                 f"--workers {options.workers} needs --redis URL: "
@@ -362,10 +376,15 @@ def check_serve(options: ServeOptions) -> ComposeConfig:
     return config
 
 
-def run_serve(options: ServeOptions, *, out: TextIO | None = None) -> int:
-    """``mfe serve``: the composition under uvicorn until Ctrl-C; returns the exit status."""
+def run_serve(
+    options: ServeOptions, *, out: TextIO | None = None, composer: Composer | None = None
+) -> int:
+    """``mfe serve``: the composition under uvicorn until Ctrl-C; returns the exit status.
+    ``composer`` makes the app to serve (the ``mfe`` command passes the inspector's)."""
     stream = out or sys.stdout
     config = check_serve(options)
+    if options.inspect and composer is None:
+        raise ValueError("ServeOptions(inspect=True) needs composer=orchestrator.dev.inspected_app")
     if options.workers > 1:
         os.environ[_ENV_CONFIG] = str(options.config_path.resolve())
         os.environ[_ENV_REDIS] = options.redis or ""
@@ -394,22 +413,26 @@ def run_serve(options: ServeOptions, *, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(_serve_until_stopped(config, options, stream))
+    return asyncio.run(_serve_until_stopped(config, options, stream, composer))
 
 
-async def _serve_until_stopped(config: ComposeConfig, options: ServeOptions, out: TextIO) -> int:
+async def _serve_until_stopped(
+    config: ComposeConfig, options: ServeOptions, out: TextIO, composer: Composer | None = None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with _stop_on_signals(loop, stop.set):
         async with serve_app_dirs(config) as served:
             for app in served.apps:
                 print(f"  app {app.name:<8} {app.entry}", file=out)
-            composer = _compose_app(served, options.redis)
+            composed = _compose_app(served, options.redis, composer)
             server = LoopbackASGIServer(
-                composer, port=options.port, host=options.host, lifespan="on", proxy_headers=True
+                composed, port=options.port, host=options.host, lifespan="on", proxy_headers=True
             )
             async with server:
                 print(f"Serving {options.config_path} on {server.url}", file=out)
+                if options.inspect:
+                    print(f"Inspector: {server.url}_mfe/inspector", file=out)
                 print("Press Ctrl-C to stop.", file=out, flush=True)
                 waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
                 if server.stopped is not None:

@@ -14,6 +14,7 @@ from orchestrator.dev import AppWatcher, Inspector, InspectorStatus
 from orchestrator.dev._assets import INSPECTOR_CHANNEL, inspector_page, reload_script
 from orchestrator.dev._dev_app import inject
 from orchestrator.dev._inspector import FailureLogHandler, current_trace
+from orchestrator.status import AppStatus
 
 TAG = b"<script>x</script>"
 
@@ -102,6 +103,39 @@ def test_a_request_trace_spans_each_apps_loading_and_ends_in_the_app_table() -> 
     inspector.app_changed("catalog")
     assert inspector.snapshot()["apps"][1]["changes"] == 1
     assert changes == [1, 1]
+
+
+def test_mounting_to_mounted_is_the_apps_mount_time() -> None:
+    clock = Clock()
+    inspector = Inspector(_apps("catalog", "clock"), clock=clock, wall=lambda: 5.0)
+    token = inspector.begin("/catalog", ["catalog"])
+    trace = current_trace()
+    assert trace is not None
+    clock.now = 100.004
+    inspector.status_changed(trace, "catalog", AppStatus.MOUNTING)
+    clock.now = 100.010
+    inspector.status_changed(trace, "catalog", AppStatus.MOUNTED)
+    inspector.status_changed(trace, "clock", AppStatus.MOUNTING)  # not on this page
+    inspector.finish(trace, token, 200)
+    snap = inspector.snapshot()
+    (span,) = snap["requests"][0]["apps"]
+    assert span["mount_start_ms"] == pytest.approx(4.0)
+    assert span["mount_ms"] == pytest.approx(6.0)
+    apps = {a["name"]: a for a in snap["apps"]}
+    assert apps["catalog"]["last_mount_ms"] == pytest.approx(6.0)
+    assert apps["catalog"]["last_mounted_at"] == 5.0
+    assert apps["clock"]["last_mount_ms"] is None
+    assert apps["catalog"]["version"] is None and apps["catalog"]["health"] == ""  # no loader
+
+
+def test_a_mounted_without_mounting_leaves_no_mount_time() -> None:
+    inspector = Inspector(_apps("a"))
+    token = inspector.begin("/", ["a"])
+    trace = current_trace()
+    assert trace is not None
+    inspector.status_changed(trace, "a", AppStatus.MOUNTED)
+    inspector.finish(trace, token, 200)
+    assert inspector.snapshot()["requests"][0]["apps"][0]["mount_ms"] is None
 
 
 def test_only_the_last_requests_are_kept_newest_first() -> None:

@@ -145,7 +145,8 @@ SURFACES = {
         "WebClient", "ensure_running", "probe", "should_deliver",
         "DevOptions", "DevServer", "run_dev", "INSPECTOR_PATH", "DevApp", "Inspector",
         "InspectorStatus", "TracingLoader", "AppWatcher", "DevServerError",
-        "ShellPortInUseError",
+        "ShellPortInUseError", "TYPES_DIR", "TypesError", "TypesPull", "TypesPuller",
+        "TypesResult", "inspected_app",
     },
     "orchestrator.garfish": {
         "ALWAYS_INSULATED", "APP_HOOKS", "AppInfo", "Channel", "DomGetterError",

@@ -50,6 +50,11 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--redis", default=None, metavar="URL", help="keep sessions in Redis (redis://...)"
     )
+    serve.add_argument(
+        "--inspect",
+        action="store_true",
+        help="also serve the inspector at /_mfe/inspector (one worker; off by default)",
+    )
 
     demo = commands.add_parser("demo", help="serve the demo shell composing the sample apps")
     demo.add_argument("--port", type=_port, default=None, help="port of the shell (default 8000)")
@@ -125,8 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 workers=args.workers,
                 redis=args.redis,
+                inspect=args.inspect,
             )
-            return run_serve(options)
+            if not args.inspect:
+                return run_serve(options)
+            from ..dev import inspected_app
+
+            return run_serve(options, composer=inspected_app)
         if args.command == "demo":
             from ..serve import run_demo
 

@@ -33,15 +33,21 @@ if TYPE_CHECKING:
     from ._command import DevOptions as DevOptions
     from ._command import DevServer as DevServer
     from ._command import run_dev as run_dev
+    from ._composer import inspected_app as inspected_app
     from ._dev_app import INSPECTOR_PATH as INSPECTOR_PATH
     from ._dev_app import DevApp as DevApp
     from ._inspector import Inspector as Inspector
     from ._inspector import InspectorStatus as InspectorStatus
     from ._inspector import TracingLoader as TracingLoader
+    from ._types import TYPES_DIR as TYPES_DIR
+    from ._types import TypesError as TypesError
+    from ._types import TypesPull as TypesPull
+    from ._types import TypesPuller as TypesPuller
+    from ._types import TypesResult as TypesResult
     from ._watch import AppWatcher as AppWatcher
 
-# ``mfe dev`` needs the composer (starlette, uvicorn, lxml) and watchfiles; the broker process
-# (``python -m orchestrator.dev``) and its clients need none of it, so those load on first use.
+# ``mfe dev`` needs the composer (starlette, uvicorn, lxml), watchfiles and federation; the broker
+# process (``python -m orchestrator.dev``) and its clients need none of it: those load on first use.
 # They are not in ``__all__`` yet: the public surface is pinned in tests/test_public_api.py.
 _LAZY = {
     "DevOptions": "._command",
@@ -53,6 +59,12 @@ _LAZY = {
     "InspectorStatus": "._inspector",
     "TracingLoader": "._inspector",
     "AppWatcher": "._watch",
+    "inspected_app": "._composer",
+    "TYPES_DIR": "._types",
+    "TypesError": "._types",
+    "TypesPull": "._types",
+    "TypesPuller": "._types",
+    "TypesResult": "._types",
 }
 
 
@@ -69,6 +81,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "INSPECTOR_PATH",
+    "TYPES_DIR",
     "APIKind",
     "Ack",
     "ActionKind",
@@ -96,11 +109,16 @@ __all__ = [
     "ShellPortInUseError",
     "Subscriber",
     "TracingLoader",
+    "TypesError",
+    "TypesPull",
+    "TypesPuller",
+    "TypesResult",
     "Update",
     "UpdateKind",
     "UpdateMode",
     "WebClient",
     "ensure_running",
+    "inspected_app",
     "probe",
     "run_dev",
     "should_deliver",

@@ -85,6 +85,9 @@ td.status { font-weight: 600; }
 .bar { position: absolute; top: 0; bottom: 0; background: #22c55e; min-width: 2px; }
 .bar.fell-back { background: #ef4444; }
 .bar.page { background: #94a3b8; }
+.bar.mount { background: #2563eb; }
+.h-stable { color: #166534; } .h-unstable, .h-initializing { color: #b45309; }
+.h-unhealthy { color: #b91c1c; } .h-instantiated { color: #64748b; }
 .empty { color: #64748b; }
 code { font-size: .8rem; }
 """
@@ -107,8 +110,13 @@ _INSPECTOR_JS = """
       var row = el("tr", {"data-app": a.name});
       row.appendChild(el("td", {}, a.name));
       row.appendChild(el("td", {"class": "status s-" + slug(a.status)}, a.status));
+      var version = el("td", {"class": "version", "title": a.version_source || ""});
+      version.appendChild(el("code", {}, a.version || "–"));
+      row.appendChild(version);
+      row.appendChild(el("td", {"class": "health h-" + (a.health || "none")}, a.health || "–"));
       var entry = el("td"); entry.appendChild(el("code", {}, a.entry)); row.appendChild(entry);
       row.appendChild(el("td", {"class": "load"}, ms(a.last_load_ms)));
+      row.appendChild(el("td", {"class": "mount"}, ms(a.last_mount_ms)));
       row.appendChild(el("td", {}, when(a.last_loaded_at)));
       row.appendChild(el("td", {}, when(a.last_shown_at)));
       row.appendChild(el("td", {"class": "changes"}, a.changes));
@@ -146,12 +154,20 @@ _INSPECTOR_JS = """
       var scale = Math.max(r.total_ms || 0, 1);
       card.appendChild(lane("page", 0, r.total_ms, scale, "page", ms(r.total_ms)));
       r.apps.forEach(function (a) {
-        var note = a.fell_back ? a.status + " → fallback" : ms(a.load_ms);
+        var note = a.fell_back ? a.status + " → fallback"
+          : ms(a.load_ms) + (a.mount_ms === null || a.mount_ms === undefined
+                             ? "" : " + mount " + ms(a.mount_ms));
         var row = lane(a.name, a.start_ms, a.fell_back ? scale - (a.start_ms || 0) : a.load_ms,
                        scale, a.fell_back ? "fell-back" : "ready", note);
         row.setAttribute("data-app", a.name);
         row.setAttribute("data-fell-back", a.fell_back ? "true" : "false");
         if (a.error) row.title = a.error;
+        if (!a.fell_back && a.mount_ms !== null && a.mount_ms !== undefined) {
+          var mount = el("div", {"class": "bar mount"});
+          mount.style.left = (100 * a.mount_start_ms / scale) + "%";
+          mount.style.width = (100 * a.mount_ms / scale) + "%";
+          row.querySelector(".track").appendChild(mount);
+        }
         card.appendChild(row);
       });
       box.appendChild(card);
@@ -173,10 +189,24 @@ _INSPECTOR_JS = """
 """
 
 
-def inspector_page(broker_url: str) -> str:
-    """``/_mfe/inspector``: the apps table and the request waterfall, redrawn on every
-    ``RELOAD_WEB_CLIENT`` for :data:`INSPECTOR_CHANNEL`."""
+POLL_MS = 2000
+"""How often an inspector with no broker (``mfe serve --inspect``) asks for its records."""
+
+
+def _live_script(broker_url: str | None) -> str:
+    if broker_url is None:
+        return f"<script>setInterval(window.mfeInspectorRefresh, {POLL_MS});</script>"
     config = _json_for_script({"broker": broker_url, "apps": [INSPECTOR_CHANNEL]})
+    return f"""<script>{_CLIENT_JS.strip()}(Object.assign({config}, {{
+  onReload: function () {{ window.mfeInspectorRefresh(); }}
+}}));</script>"""
+
+
+def inspector_page(broker_url: str | None) -> str:
+    """``/_mfe/inspector``: the apps table and the request waterfall, redrawn on every
+    ``RELOAD_WEB_CLIENT`` for :data:`INSPECTOR_CHANNEL` (or every :data:`POLL_MS` without a
+    broker)."""
+    live = f"broker {broker_url}" if broker_url is not None else f"every {POLL_MS // 1000} s"
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -185,22 +215,21 @@ def inspector_page(broker_url: str) -> str:
 <style>{_INSPECTOR_CSS}</style>
 </head>
 <body>
-<header><h1>mfe inspector</h1><span class="live" id="live">broker {html.escape(broker_url)}</span>
+<header><h1>mfe inspector</h1><span class="live" id="live">{html.escape(live)}</span>
 </header>
 <main>
 <h2>Apps</h2>
 <table id="apps">
-<thead><tr><th>App</th><th>Status</th><th>Entry</th><th>Last load</th><th>Loaded at</th>
-<th>Last shown</th><th>Changes</th></tr></thead>
+<thead><tr><th>App</th><th>Status</th><th>Version</th><th>Health</th><th>Entry</th>
+<th>Last load</th><th>Last mount</th><th>Loaded at</th><th>Last shown</th><th>Changes</th></tr>
+</thead>
 <tbody id="apps-body"></tbody>
 </table>
 <h2>Last composed requests</h2>
 <div id="requests"></div>
 </main>
 <script>{_INSPECTOR_JS}</script>
-<script>{_CLIENT_JS.strip()}(Object.assign({config}, {{
-  onReload: function () {{ window.mfeInspectorRefresh(); }}
-}}));</script>
+{_live_script(broker_url)}
 </body>
 </html>
 """

@@ -6,6 +6,11 @@ machine's broker. A saved file takes this path, every step a broker message:
 
     watchfiles → Publisher UPDATE_PUBLISHER → broker UPDATE_SUBSCRIBER → the composer's loader
     forgets its caches → NOTIFY_WEB_CLIENT → broker RELOAD_WEB_CLIENT → each open page reloads.
+
+A local Module Federation remote (``[[remotes]]`` with a ``dir``) is built here with its
+``.pyi`` stubs and served from a folder this server owns; a change rebuilds it, its publisher
+announces the new manifest (``UPDATE_TYPE``) and the composer's subscriber pulls the stubs into
+``.mfe-types/<remote>/`` beside the config (:class:`TypesPuller`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,17 +30,18 @@ from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..asgi import ComposeApp
-from ..config import ComposeConfig, load_config
+from ..config import ComposeConfig, RemoteConfig, load_config
 from ..errors import OrchestratorError
-from ..serve import LoopbackASGIServer, find_demo_config, serve_app_dirs
+from ..serve import LoopbackASGIServer, find_demo_config, serve_app_dirs, static_app
 from ._assets import INSPECTOR_CHANNEL
 from ._clients import Publisher, Subscriber, Update
+from ._composer import TracedComposeApp, loader_options, router_of
 from ._dev_app import INSPECTOR_PATH, DevApp
 from ._errors import DevBrokerError, ShellPortInUseError
 from ._inspector import FailureLogHandler, Inspector, TracingLoader
 from ._protocol import DEFAULT_HOST, DEFAULT_PORT, UpdateKind
 from ._spawn import BrokerHandle, ensure_running
+from ._types import TypesError, TypesPuller
 from ._watch import AppWatcher
 
 __all__ = ["DevOptions", "DevServer", "run_dev"]
@@ -56,6 +63,8 @@ class DevOptions:
     broker_port: int = DEFAULT_PORT
     host: str = DEFAULT_HOST
     broker_idle_timeout: float = BROKER_IDLE_TIMEOUT
+    types_root: Path | None = None
+    """Where ``.mfe-types/`` goes (default: the config's folder)."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -107,6 +116,7 @@ class DevServer:
         broker_idle_timeout: float = BROKER_IDLE_TIMEOUT,
         out: TextIO | None = None,
         force_polling: bool | None = None,
+        types_root: Path | None = None,
     ) -> None:
         self.config = config
         self.host = host
@@ -129,6 +139,11 @@ class DevServer:
         self._stack = contextlib.AsyncExitStack()
         self._notifier: _Coalesced | None = None
         self._log_handler: FailureLogHandler | None = None
+        self.remotes: dict[str, _LocalRemote] = {}
+        self.types = TypesPuller(types_root or _config_folder(config))
+        self.types_pulls: list[tuple[str, str]] = []
+        """(remote, result) for every types pull, in order."""
+        self.types_pulled = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -167,23 +182,19 @@ class DevServer:
             pages_keep_alive=False,
         )
         self._stack.push_async_callback(self._leave_broker)
+        config = await self._serve_remotes(config)
         served = await self._stack.enter_async_context(serve_app_dirs(config))
         local = {app.name: app.dir for app in config.apps if app.dir is not None}
         self.inspector = Inspector(served.apps, on_change=self._poke_inspector)
-        options: dict[str, Any] = {}
-        if served.trusted_origins is not None:
-            options["trusted_origins"] = served.trusted_origins
-        if served.asset_origins is not None:
-            options["asset_origins"] = served.asset_origins
-        self.loader = TracingLoader(self.inspector, **options)
+        self.loader = TracingLoader(self.inspector, **loader_options(served))
         self._stack.push_async_callback(self.loader.aclose)
         self._log_handler = FailureLogHandler(self.inspector)
         asgi_logger = logging.getLogger("orchestrator.asgi")
         asgi_logger.addHandler(self._log_handler)
         self._stack.callback(asgi_logger.removeHandler, self._log_handler)
 
-        composer = ComposeApp(served, loader=self.loader)
-        router = _router(served, self.loader)
+        composer = TracedComposeApp(served, loader=self.loader)
+        router = router_of(served, self.loader)
         self._stack.push_async_callback(router.aclose)
         self.dev_app = DevApp(
             composer,
@@ -196,14 +207,17 @@ class DevServer:
         await self._shell.start()
         self._stack.push_async_callback(self._shell.stop)  # before the loader closes
 
-        for name in local:
-            publisher = Publisher(name, url=self.broker.url)
+        self._stack.push_async_callback(self.types.aclose)
+        announced = {name: "" for name in local}
+        announced.update({name: remote.manifest_url for name, remote in self.remotes.items()})
+        for name, types_url in announced.items():
+            publisher = Publisher(name, types_url=types_url, url=self.broker.url)
             await publisher.__aenter__()
             self._stack.push_async_callback(publisher.aclose)
             self.publishers[name] = publisher
         self.subscriber = Subscriber(
             f"mfe-dev-composer-{os.getpid()}",
-            list(local),
+            list(announced),
             on_update=self._on_update,
             url=self.broker.url,
         )
@@ -213,8 +227,10 @@ class DevServer:
         self._notifier.start()
         self._stack.push_async_callback(self._notifier.aclose)
 
+        watched = {name: Path(path) for name, path in local.items()}
+        watched.update({name: remote.dir for name, remote in self.remotes.items()})
         self.watcher = AppWatcher(
-            {name: Path(path) for name, path in local.items()},
+            watched,
             self._on_files_changed,
             force_polling=self.force_polling,
         )
@@ -226,16 +242,42 @@ class DevServer:
         for app in served.apps:
             where = f"  watching {local[app.name]}" if app.name in local else ""
             self.say(f"  app {app.name:<8} {app.entry}{where}")
+        for name, remote in self.remotes.items():
+            self.say(f"  remote {name:<5} {remote.manifest_url}  watching {remote.dir}")
         self.say(f"Shell: {self.url}")
         self.say(f"Inspector: {self.inspector_url}")
 
     # -- the reload path ------------------------------------------------------------------------
+
+    async def _serve_remotes(self, config: ComposeConfig) -> ComposeConfig:
+        """Build each local remote (with its stubs) into a folder of ours and serve it; the
+        config names their manifests, so ``serve_app_dirs`` leaves them to us."""
+        local = [r for r in config.remotes if r.entry is None and r.dir is not None]
+        if not local:
+            return config
+        built = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="mfe-dev-")))
+        for remote in local:
+            assert remote.dir is not None
+            out = built / remote.name
+            await asyncio.to_thread(_build_remote, remote, out)
+            server = LoopbackASGIServer(static_app(out), host=self.host)
+            await server.start()
+            self._stack.push_async_callback(server.stop)
+            self.remotes[remote.name] = _LocalRemote(
+                remote, remote.dir, out, f"{server.url}mf-manifest.json"
+            )
+        return config.with_remote_entries(
+            {name: remote.manifest_url for name, remote in self.remotes.items()}
+        )
 
     async def _on_files_changed(self, name: str, paths: tuple[Path, ...]) -> None:
         """A watched folder changed: its publisher says so (the subscriber does the rest). When
         the broker cannot carry it, the composer still forgets, and says why pages stay."""
         publisher = self.publishers.get(name)
         if publisher is None:
+            return
+        if name in self.remotes:
+            await self._remote_changed(name, publisher)
             return
         try:
             await publisher.update(kind=UpdateKind.RELOAD_PAGE)
@@ -253,9 +295,46 @@ class DevServer:
         if self.inspector is not None:
             self.inspector.app_changed(name)
 
+    async def _remote_changed(self, name: str, publisher: Publisher) -> None:
+        """Rebuild the remote (stubgen is CPU work: off the loop), then announce its types."""
+        remote = self.remotes[name]
+        try:
+            await asyncio.to_thread(_build_remote, remote.config, remote.out)
+        except (OrchestratorError, OSError) as exc:
+            self.types_pulls.append((name, "build failed"))
+            self.types_pulled.set()
+            self.say(f"{name} changed → build failed: {exc}")
+            return
+        try:
+            await publisher.update(kind=UpdateKind.UPDATE_TYPE, types_url=remote.manifest_url)
+        except DevBrokerError as exc:
+            self.say(f"{name} changed → not sent ({exc}); pulling its types here")
+            await self._pull_types(name, remote.manifest_url)
+
+    async def _pull_types(self, name: str, url: str, *, first: bool = False) -> None:
+        try:
+            pulled = await self.types.pull(name, url)
+        except TypesError as exc:
+            self.types_pulls.append((name, "failed"))
+            self.say(f"{name} types not pulled: {exc}")
+        else:
+            self.types_pulls.append((name, pulled.result.value))
+            self.say(pulled.line(Path.cwd(), first=first))
+        finally:
+            self.types_pulled.set()
+
     async def _on_update(self, update: Update) -> None:
-        """The composer's side: forget what was loaded of the app, then reload its pages."""
-        if update.is_first_pull or self.subscriber is None:
+        """The composer's side: a remote's new types are pulled (also on joining: the first
+        pull); an app's change makes the composer forget it and reload its pages."""
+        if self.subscriber is None:
+            return
+        if update.publisher in self.remotes:
+            if update.kind is UpdateKind.UPDATE_TYPE:
+                await self._pull_types(
+                    update.publisher, update.types_url, first=update.is_first_pull
+                )
+            return
+        if update.is_first_pull:
             return
         name = update.publisher
         self._forget(name)
@@ -311,13 +390,36 @@ class _Deferred:
         await self.app(scope, receive, send)
 
 
-def _router(config: ComposeConfig, loader: TracingLoader) -> Any:
-    """A never-started orchestrator answering which apps a URL shows."""
-    from ..micro_apps import Orchestrator
+@dataclass(frozen=True, slots=True)
+class _LocalRemote:
+    """A ``[[remotes]]`` folder this dev server builds and serves."""
 
-    router = Orchestrator(config.shell_html, loader=loader)
-    router.register_micro_apps([app.registration() for app in config.apps])
-    return router
+    config: RemoteConfig
+    dir: Path
+    out: Path
+    manifest_url: str
+
+
+def _build_remote(remote: RemoteConfig, out: Path) -> None:
+    """``mfe federation build`` with stubs, into the folder the remote's server serves."""
+    from ..federation.build import build_remote_dir
+
+    assert remote.dir is not None
+    build_remote_dir(
+        remote.dir,
+        out,
+        name=remote.name,
+        exposes=remote.expose,
+        shared=remote.shared,
+        singletons=remote.singletons,
+        version=remote.version,
+        types=True,
+    )
+
+
+def _config_folder(config: ComposeConfig) -> Path:
+    source = Path(config.source)
+    return source.parent if source.suffix == ".toml" and source.parent.is_dir() else Path.cwd()
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -347,6 +449,7 @@ async def _run(config: ComposeConfig, path: Path, options: DevOptions, out: Text
         host=options.host,
         broker_idle_timeout=options.broker_idle_timeout,
         out=out,
+        types_root=options.types_root,
     )
     try:
         try:

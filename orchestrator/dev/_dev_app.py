@@ -39,14 +39,18 @@ def inject(body: bytes, tag: bytes) -> bytes:
 
 class DevApp:
     """``composer`` plus the dev routes; ``active_apps(url)`` names the apps a page shows (its
-    reload client registers for each of them; a page showing none registers for all)."""
+    reload client registers for each of them; a page showing none registers for all).
+
+    ``broker_url=None`` (``mfe serve --inspect``): the inspector only, polling for its records;
+    no page gets the reload client.
+    """
 
     def __init__(
         self,
         composer: ASGIApp,
         *,
         inspector: Inspector,
-        broker_url: str,
+        broker_url: str | None,
         active_apps: ActiveApps,
         base_url: str = "http://localhost/",
     ) -> None:
@@ -78,7 +82,7 @@ class DevApp:
         url = self.base_url + path + (f"?{query}" if query else "")
         active = list(self.active_apps(url))
         names = active or list(self.inspector.apps)
-        tag = reload_script(self.broker_url, names).encode()
+        tag = b"" if self.broker_url is None else reload_script(self.broker_url, names).encode()
         token = self.inspector.begin(path, active)
         trace = token.var.get()
         assert trace is not None
@@ -92,7 +96,7 @@ class DevApp:
                 headers = dict(message.get("headers", []))
                 request_id = headers.get(b"x-request-id", b"").decode("latin-1")
                 self.inspector.first_byte(trace, status, request_id)
-                if headers.get(b"content-type", b"").startswith(b"text/html"):
+                if tag and headers.get(b"content-type", b"").startswith(b"text/html"):
                     held["start"] = message  # sent with the first body, once it is injected
                     return
                 await send(message)

@@ -19,10 +19,13 @@ from typing import Any
 
 from ..config import AppConfig
 from ..html_entry import EntryLoader, ImportedEntry
+from ..html_entry.live import VERSION_HEADER
+from ..status import AppStatus
 
 __all__ = [
     "AppRecord",
     "AppSpan",
+    "EntryLive",
     "FailureLogHandler",
     "Inspector",
     "InspectorStatus",
@@ -55,6 +58,8 @@ class AppSpan:
     status: InspectorStatus = InspectorStatus.READY
     fell_back: bool = False
     error: str = ""
+    mount_start_ms: float | None = None
+    mount_end_ms: float | None = None
 
     @property
     def load_ms(self) -> float | None:
@@ -62,11 +67,20 @@ class AppSpan:
             return None
         return self.end_ms - self.start_ms
 
+    @property
+    def mount_ms(self) -> float | None:
+        """``MOUNTING`` to ``MOUNTED`` (the app's own mount, its hooks and the DOM work)."""
+        if self.mount_start_ms is None or self.mount_end_ms is None:
+            return None
+        return self.mount_end_ms - self.mount_start_ms
+
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "start_ms": _round(self.start_ms),
             "load_ms": _round(self.load_ms),
+            "mount_start_ms": _round(self.mount_start_ms),
+            "mount_ms": _round(self.mount_ms),
             "status": self.status.value,
             "fell_back": self.fell_back,
             "error": self.error,
@@ -110,22 +124,52 @@ class AppRecord:
     status: InspectorStatus = InspectorStatus.IDLE
     last_load_ms: float | None = None
     last_loaded_at: float | None = None
+    last_mount_ms: float | None = None
+    last_mounted_at: float | None = None
     last_shown_at: float | None = None
     changes: int = 0
     last_changed_at: float | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, live: EntryLive | None = None) -> dict[str, Any]:
+        version, source, health = (None, "", "") if live is None else live.describe(self.entry)
         return {
             "name": self.name,
             "entry": self.entry,
             "dir": self.dir,
             "status": self.status.value,
+            "version": version,
+            "version_source": source,
+            "health": health,
             "last_load_ms": _round(self.last_load_ms),
             "last_loaded_at": self.last_loaded_at,
+            "last_mount_ms": _round(self.last_mount_ms),
+            "last_mounted_at": self.last_mounted_at,
             "last_shown_at": self.last_shown_at,
             "changes": self.changes,
             "last_changed_at": self.last_changed_at,
         }
+
+
+class EntryLive:
+    """What the loader knows of an entry now: its version (the ``x-mfe-version`` it came with,
+    else its manifest's ``t``, else the loader's own number and body hash) and its health."""
+
+    def __init__(self, loader: EntryLoader) -> None:
+        self.loader = loader
+
+    def describe(self, entry: str) -> tuple[str | None, str, str]:
+        """``(version, where it came from, Podium health)``; no version before a first fetch."""
+        if not entry:
+            return None, "", ""
+        health = self.loader.health(entry).value
+        record = self.loader.pages.peek(entry)
+        if record is None:
+            return None, "", health
+        if record.version_header:
+            return record.version_header, VERSION_HEADER, health
+        if record.manifest is not None:
+            return f"t={record.manifest.t}", "manifest", health
+        return self.loader.entry_version(entry) or record.version, "loader", health
 
 
 def _round(value: float | None) -> float | None:
@@ -164,6 +208,8 @@ class Inspector:
         self._wall = wall
         self._count = 0
         self.on_change = on_change
+        self.live: EntryLive | None = None
+        """Set by :class:`TracingLoader`: each entry's version and health, read per snapshot."""
 
     def now(self) -> float:
         return self._clock()
@@ -210,6 +256,17 @@ class Inspector:
         if error and not span.error:
             span.error = error
 
+    def status_changed(self, trace: RequestTrace, name: str, new: AppStatus) -> None:
+        """The page's orchestrator moved app ``name``: ``MOUNTING`` and ``MOUNTED`` bound its
+        mount span."""
+        span = trace.apps.get(name)
+        if span is None:
+            return
+        if new is AppStatus.MOUNTING:
+            span.mount_start_ms = self.elapsed_ms(trace)
+        elif new is AppStatus.MOUNTED and span.mount_start_ms is not None:
+            span.mount_end_ms = self.elapsed_ms(trace)
+
     def slot_failed(
         self, trace: RequestTrace, name: str, status: InspectorStatus, error: str
     ) -> None:
@@ -235,12 +292,19 @@ class Inspector:
             if span.load_ms is not None:
                 record.last_load_ms = span.load_ms
                 record.last_loaded_at = now
+            if span.mount_ms is not None:
+                record.last_mount_ms = span.mount_ms
+                record.last_mounted_at = now
             if span.status is InspectorStatus.READY and trace.status < 400:
                 record.last_shown_at = now
         self.requests.append(trace)
         self._changed()
 
     # -- the dev loop -----------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Something the snapshot reads changed outside a request (an entry's health)."""
+        self._changed()
 
     def app_changed(self, name: str) -> None:
         record = self.apps.get(name)
@@ -254,7 +318,7 @@ class Inspector:
     def snapshot(self) -> dict[str, Any]:
         """Everything the inspector page draws, newest request first."""
         return {
-            "apps": [record.as_json() for record in self.apps.values()],
+            "apps": [record.as_json(self.live) for record in self.apps.values()],
             "requests": [trace.as_json() for trace in reversed(self.requests)],
         }
 
@@ -265,6 +329,12 @@ class TracingLoader(EntryLoader):
     def __init__(self, inspector: Inspector, **options: Any) -> None:
         super().__init__(**options)
         self.inspector = inspector
+        inspector.live = EntryLive(self)
+        # a health state moves on by its own timers: open inspectors hear of it
+        self.health_changed.connect(self._health_moved, sender=self, weak=False)
+
+    def _health_moved(self, _sender: Any, **_info: Any) -> None:
+        self.inspector.touch()
 
     async def import_entry(self, entry: Any, **options: Any) -> ImportedEntry:
         trace = _TRACE.get()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -40,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+HEALTH_STATES = {"instantiated", "initializing", "unstable", "stable", "unhealthy"}
 START_WAIT = 20.0
 STOP_WAIT = 15.0
 
@@ -204,6 +206,16 @@ async def test_the_inspector_redraws_live_with_each_request_and_change(
     assert await lanes.evaluate_all("ls => ls.map(l => l.dataset.app)") == ["header", "catalog"]
     assert await card.locator(".lane[data-fell-back=true]").count() == 0
     assert (await inspector.inner_text("tr[data-app=catalog] td.status")) == "ready"
+    row = inspector.locator("tr[data-app=catalog]")
+    version = (await row.locator("td.version").inner_text()).strip()
+    assert re.fullmatch(r"1:[0-9a-f]{12}", version), version  # the loader's first version
+    assert (await row.locator("td.health").inner_text()) in HEALTH_STATES
+    assert re.fullmatch(r"\d+\.\d ms", await row.locator("td.load").inner_text())
+    assert re.fullmatch(r"\d+\.\d ms", await row.locator("td.mount").inner_text())
+    assert (await inspector.inner_text("tr[data-app=clock] td.health")) == "instantiated"
+    catalog_lane = card.locator(".lane[data-app=catalog]")
+    assert " + mount " in await catalog_lane.locator(".note").inner_text()
+    assert await catalog_lane.locator(".bar.mount").count() == 1
 
     await shop.wait_for_selector("html[data-mfe-dev=connected]", timeout=5000)
     css = mfe_dev.root / "apps" / "catalog" / "style.css"
