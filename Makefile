@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := orchestrator sandbox css_scoper
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium redis-server lint test demo bench reliability clean
+.PHONY: install chromium redis-server lint test demo bench reliability screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: install
 	@[ tests/perf/serving/node_modules/.package-lock.json -nt tests/perf/serving/package-lock.json ] || \
 		npm ci --prefix tests/perf/serving --no-audit --no-fund
 	@for f in tests/perf/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# The README's pictures: `mfe dev` on a copy of the demo, shot by Chromium (docs/screenshots/).
+screenshots: install chromium
+	$(PY) demo/screenshots.py
 
 reliability: install
 	$(VENV)/bin/pytest -q -m slow tests/reliability

@@ -58,8 +58,12 @@ _APP_KEYS = frozenset(
         "fallback",
         "primary",
         "keep_alive",
+        "kind",
     }
 )
+_APP_KINDS = ("qiankun", "garfish")
+"""How an app exports its lifecycle: qiankun's ``bootstrap``/``mount``/``unmount``, or
+Garfish's ``provider`` (registered through ``orchestrator.garfish.Garfish``)."""
 DEFAULT_APP_TIMEOUT = 3.0
 """Seconds an app's slot waits for it before its fallback is sent (Tailor's 3000 ms)."""
 
@@ -86,6 +90,8 @@ class AppConfig:
     primary: bool = False
     """The first active primary app sets the response status; the first byte waits for it."""
     keep_alive: bool = False
+    kind: str = "qiankun"
+    """``"qiankun"`` (lifecycle functions) or ``"garfish"`` (a ``provider`` export)."""
 
     @property
     def fallback_url(self) -> str | None:
@@ -388,6 +394,11 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         raise ConfigError(
             source, "fallback", f"must be a string (HTML or a URL), got {_got(fallback)}", app=name
         )
+    kind = raw.get("kind", "qiankun")
+    if kind not in _APP_KINDS:
+        raise ConfigError(
+            source, "kind", f"must be one of {list(_APP_KINDS)}, got {_got(kind)}", app=name
+        )
     return AppConfig(
         name=name,
         container=container,
@@ -400,6 +411,7 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         fallback=fallback,
         primary=flags["primary"],
         keep_alive=flags["keep_alive"],
+        kind=kind,
     )
 
 

@@ -67,6 +67,7 @@ def test_defaults_are_tailors(tmp_path: Path) -> None:
     assert config.stream is True and config.deadline is None and config.identity_key == "user"
     assert config.trusted_origins is None and config.asset_origins is None
     assert "keep_alive" not in app.registration()
+    assert app.kind == "qiankun"
 
 
 @pytest.mark.parametrize(
@@ -79,6 +80,7 @@ def test_defaults_are_tailors(tmp_path: Path) -> None:
         ("fallback = 3", "fallback", "must be a string (HTML or a URL), got a number (3)"),
         ("container = 1", "container", "must be a string (a CSS selector), got a number (1)"),
         ("colour = 'red'", "colour", "unknown key"),
+        ("kind = 'wujie'", "kind", "must be one of ['qiankun', 'garfish'], got a string ('wujie')"),
     ],
 )
 def test_an_app_key_of_the_wrong_type_is_one_line_naming_file_key_and_type(

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from .._tasks import TaskSet
 from ..config import ComposeConfig, shell_fragments
 from ..status import BROKEN_STATUSES
-from ._factory import OrchestratorFactory, SessionOrchestrator
+from ._factory import OrchestratorFactory, SessionOrchestrator, register_apps
 from ._keys import Signer, secret_keys
 from ._pages import bad_gateway, error_url, not_found, page, server_error
 from ._response import Response
@@ -187,7 +187,7 @@ class ComposeApp:
         if self._config is not None:
             self._route(self._config)
             run = self._new_run(self._config, self._base_url, [], "warm-up")
-            run.orchestrator.register_micro_apps(self._registrations(self._config))
+            register_apps(run.orchestrator, self._config)
             await run.aclose(self._close_timeout)
 
     def expire_idle(self) -> int:
@@ -289,7 +289,7 @@ class ComposeApp:
         try:
             if flow.initial is not None:
                 run.init_global_state(flow.initial)
-            run.orchestrator.register_micro_apps(self._registrations(config))
+            register_apps(run.orchestrator, config)
             run.start(config.options)
             if self.stream and self._cut is not None:
                 await self._stream(run, self._cut, out, flow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..config import ComposeConfig
+from ..config import AppConfig, ComposeConfig
 
 if TYPE_CHECKING:
     from ..federation import Federation
@@ -16,6 +16,7 @@ __all__ = [
     "ErrorHandler",
     "OrchestratorFactory",
     "SessionOrchestrator",
+    "register_apps",
     "start_orchestrator",
 ]
 
@@ -72,9 +73,48 @@ async def start_orchestrator(
     try:
         if config.global_state is not None:
             orchestrator.init_global_state(dict(config.global_state))
-        orchestrator.register_micro_apps([app.registration() for app in config.apps])
+        register_apps(orchestrator, config)
         await orchestrator.start(**dict(config.options))
     except BaseException:
         await orchestrator.aclose()
         raise
     return orchestrator
+
+
+def register_apps(orchestrator: Any, config: ComposeConfig) -> None:
+    """Register a config's apps: qiankun-style ones directly, those that export a Garfish
+    ``provider`` through ``Garfish`` (routed by the same tab)."""
+    orchestrator.register_micro_apps(
+        [app.registration() for app in config.apps if app.kind != "garfish"]
+    )
+    garfish_apps = [app for app in config.apps if app.kind == "garfish"]
+    if garfish_apps:
+        _register_garfish_apps(orchestrator, garfish_apps)
+
+
+def _register_garfish_apps(orchestrator: Any, apps: list[AppConfig]) -> None:
+    from ..garfish import Garfish
+
+    registrations = []
+    for app in apps:
+        registration = app.registration()
+        rules = app.active_rule
+        registrations.append(
+            {
+                "name": app.name,
+                "entry": registration["entry"],
+                "active_when": rules[0] if len(rules) == 1 else _any_rule(rules),
+                "dom_getter": app.container,
+                "props": dict(app.props),
+            }
+        )
+    Garfish(orchestrator).run({"apps": registrations})
+
+
+def _any_rule(rules: tuple[str, ...]) -> Callable[[str], bool]:
+    """Several config paths as one Garfish ``active_when`` (a prefix matches, as in single-spa)."""
+
+    def active(path: str) -> bool:
+        return any(path == rule or path.startswith(rule.rstrip("/") + "/") for rule in rules)
+
+    return active

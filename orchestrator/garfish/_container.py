@@ -22,9 +22,20 @@ if TYPE_CHECKING:
     from ..dom import Document
     from ..html_entry import ImportedEntry
 
-__all__ = ["MOCK_BODY", "MOCK_HEAD", "MOCK_HTML", "Container", "build_container", "render_node"]
+__all__ = [
+    "APP_ATTRIBUTE",
+    "MOCK_BODY",
+    "MOCK_HEAD",
+    "MOCK_HTML",
+    "Container",
+    "build_container",
+    "container_prefix",
+    "render_node",
+]
 
 CONTAINER_ID = "garfish_app_for"
+APP_ATTRIBUTE = "data-garfish-app"
+"""Names the app on its container: the stable hook its scoped stylesheets hang from."""
 MOCK_HTML = "__garfishmockhtml__"
 MOCK_HEAD = "__garfishmockhead__"
 MOCK_BODY = "__garfishmockbody__"
@@ -55,7 +66,9 @@ def build_container(
         base = style.href or imported.base_url
         inlined.append(None if text is None else rewrite_urls(text, base))
     nodes = imported.template_fragment(inlined)
-    element: etree._Element = lxml.html.Element("div", {"id": f"{CONTAINER_ID}_{name}_{key}"})
+    element: etree._Element = lxml.html.Element(
+        "div", {"id": f"{CONTAINER_ID}_{name}_{key}", APP_ATTRIBUTE: name}
+    )
     html = etree.SubElement(element, "div", {MOCK_HTML: ""})
     head = etree.SubElement(html, "div", {MOCK_HEAD: ""})
     body = etree.SubElement(html, "div", {MOCK_BODY: ""})
@@ -68,6 +81,13 @@ def build_container(
             nodes = nodes[1:]
         body.extend(nodes)
     return Container(element, body)
+
+
+def container_prefix(name: str) -> str:
+    """The selector every rule of the app's stylesheets is scoped under (DESIGN §5: an app's
+    CSS stays inside its container), stable across instances so scoped sheets are cached."""
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    return f'div[{APP_ATTRIBUTE}="{escaped}"]'
 
 
 async def render_node(dom_getter: Any, document: Document, app_name: str) -> Any:

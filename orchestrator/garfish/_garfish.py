@@ -24,6 +24,7 @@ from .._tasks import TaskSet
 from ..errors import UntrustedOriginError
 from ._app import AppHost, AppResources, GarfishApp
 from ._channel import Channel
+from ._container import container_prefix
 from ._errors import WARN_PREFIX, GarfishError
 from ._hooks import ERROR_HOOKS, HOOK_NAMES, Plugin, check_plugin, emit, emit_now, rethrow
 from ._options import (
@@ -259,7 +260,14 @@ class Garfish:
             texts = await asyncio.gather(
                 *(_text(loader, script.src, script.content, script.integrity) for script in python)
             )
-            styles = await imported.get_external_style_sheets()
+            fetched = await imported.get_external_style_sheets()
+            prefix = container_prefix(info.name)
+            styles = [
+                None
+                if text is None
+                else loader.scoped_css(text, prefix, style.href or imported.base_url)
+                for style, text in zip(imported.styles, fetched, strict=True)
+            ]
         except BaseException:
             if isinstance(entry, str):
                 loader.forget_entry(entry)

@@ -181,3 +181,39 @@ async def test_routed_cycles_leave_nothing_behind() -> None:
         assert len(orch.document.query_selector_all('[id^="garfish_app_for_"]')) == 0
         assert grown < 512 * 1024, f"memory grew by {grown} bytes over 1,000 cycles"
         assert counter.count("/main.py") == 1
+
+
+async def test_the_composer_serves_a_garfish_kind_app_beside_qiankun_ones() -> None:
+    """``kind = "garfish"`` in a config: the demo's counter is composed through its provider,
+    in the shell's ``#counter`` slot, with its props; qiankun apps are untouched."""
+    import httpx
+
+    from orchestrator.asgi import ComposeApp
+    from orchestrator.config import load_config
+    from orchestrator.serve import find_demo_config, serve_app_dirs
+
+    config = load_config(find_demo_config())
+    assert [app.name for app in config.apps if app.kind == "garfish"] == ["counter"]
+    async with serve_app_dirs(config) as served:
+        app = ComposeApp(served, secret_key="garfish-test")
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://shell") as client:
+                counter = await client.get("/counter")
+                catalog = await client.get("/catalog")
+        finally:
+            await app.aclose()
+    assert counter.status_code == 200
+    page = lxml.html.fromstring(counter.text)
+    (slot,) = page.cssselect("#counter")
+    (value,) = slot.cssselect(COUNTER)
+    assert value.text == "3"  # props = { start = 3 } from demo.toml
+    (container,) = slot.cssselect('[id^="garfish_app_for_counter_"]')
+    # its stylesheet is scoped to its container (DESIGN §5): no rule reaches the shell
+    (style,) = container.cssselect("div[__garfishmockhead__] style")
+    rules = [line for line in (style.text or "").splitlines() if line.rstrip().endswith("{")]
+    assert rules and all(rule.startswith('div[data-garfish-app="counter"]') for rule in rules)
+    assert page.cssselect("#header h1") or page.cssselect("#header *")  # the layout app too
+    assert catalog.status_code == 200
+    assert lxml.html.fromstring(catalog.text).cssselect(COUNTER) == []
+    assert lxml.html.fromstring(catalog.text).cssselect("#catalog-list li")
