@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.config import load_config
+
 try:
     from playwright.async_api import Browser, async_playwright
 except ImportError as exc:  # pragma: no cover - the test extra installs it
@@ -195,7 +197,8 @@ async def test_the_inspector_redraws_live_with_each_request_and_change(
     await inspector.goto(f"{mfe_dev.shell_url}/_mfe/inspector")
     await inspector.wait_for_selector("html[data-mfe-dev=connected]", timeout=5000)
     await inspector.evaluate("window.__sameWindow = true")
-    assert await inspector.locator("#apps-body tr").count() == 4
+    demo_apps = load_config(ROOT / "demo" / "demo.toml").apps
+    assert await inspector.locator("#apps-body tr").count() == len(demo_apps) == 5
     assert (await inspector.inner_text("tr[data-app=clock] td.status")) == "not shown yet"
 
     shop = await context.new_page()

@@ -179,9 +179,10 @@ def test_profile_route_alone_does_not_change_the_user() -> None:
 # --- the demo config ---------------------------------------------------------------------------
 
 
-def test_demo_config_describes_the_four_apps() -> None:
+def test_demo_config_describes_the_five_apps() -> None:
     config = load_config(find_demo_config())
-    assert [app.name for app in config.apps] == ["header", "catalog", "profile", "clock"]
+    assert [app.name for app in config.apps] == ["header", "catalog", "profile", "clock", "counter"]
+    assert [app.kind for app in config.apps].count("garfish") == 1  # counter: a provider
     assert config.layout_apps == frozenset({"header"})
     assert config.shell_routes == ("/",)
     assert all(app.dir is not None and app.entry is None for app in config.apps)
