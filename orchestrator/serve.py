@@ -35,6 +35,7 @@ __all__ = [
     "compose",
     "compose_once",
     "find_demo_config",
+    "published_app",
     "run_demo",
     "run_serve",
     "serve_app_dirs",
@@ -157,11 +158,27 @@ class LoopbackASGIServer:
         await self.stop()
 
 
+def published_app(directory: str | Path, *, name: str, watch: bool = False) -> ASGIApp:
+    """One app folder as a live deployment (``AppServer``: its manifest, ``x-mfe-version``,
+    ETags; ``watch``: a saved file is a new build), its assets open to a composed page."""
+    from .publish import AppServer
+
+    return _CorsAssets(AppServer(directory, name=name, watch=watch))
+
+
 @contextlib.asynccontextmanager
-async def serve_app_dirs(config: ComposeConfig) -> AsyncIterator[ComposeConfig]:
-    """Serve every ``dir`` app on its own port; yields the config with their entry URLs set."""
+async def serve_app_dirs(
+    config: ComposeConfig, *, watch: bool = False
+) -> AsyncIterator[ComposeConfig]:
+    """Serve every ``dir`` app on its own port; yields the config with their entry URLs set.
+
+    Each folder is served as ``AppServer`` serves a deployment (revalidated by ETag on every
+    use); ``watch=True`` (``mfe demo``) makes a saved file a new build, picked up by the
+    composer on the next navigation without a restart."""
     servers = {
-        app.name: LoopbackASGIServer(static_app(app.dir)) for app in config.unserved() if app.dir
+        app.name: LoopbackASGIServer(published_app(app.dir, name=app.name, watch=watch))
+        for app in config.unserved()
+        if app.dir
     }
     with tempfile.TemporaryDirectory(prefix="mfe-remotes-") as built:
         remotes = {
@@ -274,7 +291,7 @@ async def _serve_demo(config: ComposeConfig, port: int, out: TextIO) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with _stop_on_signals(loop, stop.set):
-        async with serve_app_dirs(config) as served:
+        async with serve_app_dirs(config, watch=True) as served:
             for app in served.apps:
                 print(f"  app {app.name:<8} {app.entry}", file=out)
             compose_app = ComposeApp(served)
@@ -422,7 +439,7 @@ async def _serve_until_stopped(
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with _stop_on_signals(loop, stop.set):
-        async with serve_app_dirs(config) as served:
+        async with serve_app_dirs(config, watch=True) as served:
             for app in served.apps:
                 print(f"  app {app.name:<8} {app.entry}", file=out)
             composed = _compose_app(served, options.redis, composer)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -172,3 +173,30 @@ async def test_demo_pages_compose_scope_and_share_state(browser: Browser, demo_u
     assert await _text(other, "#header-user") == "Not signed in"
     await stranger.close()
     await context.close()
+
+
+async def test_mfe_demo_shows_an_edited_app_on_the_next_navigation(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """DESIGN §6: ``mfe demo`` serves each app as a live deployment, so editing
+    ``apps/catalog/index.html`` changes the open page's next navigation, with no restart.
+    On a copy of the demo: the checkout's files are never touched."""
+    shutil.copytree(ROOT / "demo", tmp_path / "demo")
+    shutil.copytree(ROOT / "apps", tmp_path / "apps", ignore=shutil.ignore_patterns("__pycache__"))
+    template = tmp_path / "apps" / "catalog" / "index.html"
+    before, after = "Everything in the store today.", "Fresh stock, deployed while you watched."
+    assert before in template.read_text()
+    config = load_config(tmp_path / "demo" / "demo.toml")
+    async with serve_app_dirs(config, watch=True) as served:
+        app = ComposeApp(served, secret_key="live-demo-test")
+        async with LoopbackASGIServer(app, lifespan="on") as shell:
+            page = await browser.new_page()
+            await _visit(page, f"{shell.url}catalog", "live-before.png")
+            assert await _text(page, ".catalog-intro") == before
+            template.write_text(template.read_text().replace(before, after))
+            await page.click("#header a[href='/catalog']")  # the next navigation
+            await page.wait_for_load_state("load")
+            assert await _text(page, ".catalog-intro") == after
+            assert await page.locator("#catalog-list li").count() == 5  # still the whole app
+            await page.screenshot(path=_shot("live-after.png"), full_page=True)
+            await page.close()
