@@ -31,6 +31,7 @@ __all__ = [
     "LoopbackASGIServer",
     "ServeOptions",
     "bind_loopback",
+    "build_local_remote",
     "check_serve",
     "compose",
     "compose_once",
@@ -198,11 +199,19 @@ async def serve_app_dirs(
 
 
 def _build_remote(remote: RemoteConfig, into: Path) -> Path:
-    """``mfe federation build`` of a local remote (no stubs: mypy is not needed to serve)."""
+    """A local remote built to serve (no stubs: mypy is not needed to serve)."""
+    out = into / remote.name
+    build_local_remote(remote, out, types=False)
+    return out
+
+
+def build_local_remote(remote: RemoteConfig, out: Path, *, types: bool) -> None:
+    """``mfe federation build`` of a config's local remote (its ``dir``) into ``out``; with
+    ``types`` its ``.pyi`` stubs too (what ``mfe dev`` hands to subscribers)."""
     from .federation.build import build_remote_dir
 
-    assert remote.dir is not None
-    out = into / remote.name
+    if remote.dir is None:
+        raise ConfigError("config", "remotes.dir", "has no folder to build", app=remote.name)
     build_remote_dir(
         remote.dir,
         out,
@@ -211,9 +220,8 @@ def _build_remote(remote: RemoteConfig, into: Path) -> Path:
         shared=remote.shared,
         singletons=remote.singletons,
         version=remote.version,
-        types=False,
+        types=types,
     )
-    return out
 
 
 async def compose(config: ComposeConfig, path: str) -> str:

@@ -32,7 +32,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import ComposeConfig, RemoteConfig, load_config
 from ..errors import OrchestratorError
-from ..serve import LoopbackASGIServer, find_demo_config, serve_app_dirs, static_app
+from ..serve import (
+    LoopbackASGIServer,
+    build_local_remote,
+    find_demo_config,
+    serve_app_dirs,
+    static_app,
+)
 from ._assets import INSPECTOR_CHANNEL
 from ._clients import Publisher, Subscriber, Update
 from ._composer import TracedComposeApp, loader_options, router_of
@@ -401,20 +407,8 @@ class _LocalRemote:
 
 
 def _build_remote(remote: RemoteConfig, out: Path) -> None:
-    """``mfe federation build`` with stubs, into the folder the remote's server serves."""
-    from ..federation.build import build_remote_dir
-
-    assert remote.dir is not None
-    build_remote_dir(
-        remote.dir,
-        out,
-        name=remote.name,
-        exposes=remote.expose,
-        shared=remote.shared,
-        singletons=remote.singletons,
-        version=remote.version,
-        types=True,
-    )
+    """With stubs, into the folder the remote's server serves."""
+    build_local_remote(remote, out, types=True)
 
 
 def _config_folder(config: ComposeConfig) -> Path:
