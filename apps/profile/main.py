@@ -1,4 +1,5 @@
-"""Profile micro-app: `/login?user=NAME` signs NAME in via global state; `/profile` shows who.
+"""Profile micro-app: `/login?user=NAME` signs NAME in via global state, `/logout` signs them
+out again; `/profile` shows who.
 
 The store credit line is formatted by the ``widgets`` remote when the orchestrator gives a
 ``load_remote`` prop (the same formatter, and the same shared ``money``, as the catalog's).
@@ -9,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 _LOGIN_PATH = "/login"
+_LOGOUT_PATH = "/logout"
 STORE_CREDIT_CENTS = 2500
 PRICE_FORMATTER = "widgets/PriceFormatter"
 _receivers: list[tuple[Any, Callable[..., None]]] = []
@@ -18,7 +20,12 @@ def _sign_in_from(
     orchestrator: Any, set_global_state: Callable[[dict[str, Any]], bool], seen: dict[str, Any]
 ) -> None:
     location = orchestrator.location
-    if location.pathname.rstrip("/") != _LOGIN_PATH:
+    path = location.pathname.rstrip("/")
+    if path == _LOGOUT_PATH:
+        if seen.get("user"):
+            set_global_state({"user": ""})
+        return
+    if path != _LOGIN_PATH:
         return
     query = parse_qs(location.search.lstrip("?"), keep_blank_values=True)
     if "user" in query and seen.get("user") != query["user"][0].strip():

@@ -311,6 +311,14 @@ async def test_demo_pages_are_composed_per_route_and_per_session(
         strangers_profile = _doc(await bob.get("/profile"))
         assert _text(strangers_profile, "#header-user") == "Not signed in"
 
+        signed_in_cookie = alice.cookies.get("mfe_session")
+        logout = _doc(await alice.get("/logout"))  # sign-out through global state
+        assert _text(logout, "#header-user") == "Not signed in"
+        assert _text(logout, "#profile-status") == "Nobody is signed in."
+        assert _text(_doc(await alice.get("/catalog")), "#header-user") == "Not signed in"
+        assert alice.cookies.get("mfe_session") != signed_in_cookie  # the id rotated
+        _doc(await alice.get("/login?user=alice"))  # and back in, for what follows
+
         clock = _doc(await alice.get("/clock"))
         scripts = clock.cssselect('#clock div[data-qiankun="clock"] script')
         assert any("clock" in (s.get("src") or "") + (s.text or "") for s in scripts)

@@ -188,9 +188,9 @@ def test_demo_config_describes_the_five_apps() -> None:
     assert all(app.dir is not None and app.entry is None for app in config.apps)
     assert dict(config.options)["sandbox"] == {"experimental_style_isolation": True}
     profile = config.apps[2]
-    assert profile.active_rule == ("/profile", "/login")
+    assert profile.active_rule == ("/profile", "/login", "/logout")
     served = config.with_entries({"profile": "http://127.0.0.1:1234/"})
-    assert served.apps[2].registration()["active_rule"] == ["/profile", "/login"]
+    assert served.apps[2].registration()["active_rule"] == ["/profile", "/login", "/logout"]
     assert served.apps[2].registration()["entry"] == "http://127.0.0.1:1234/"
     with pytest.raises(ConfigError, match="app 'catalog'"):
         served.apps[1].registration()
