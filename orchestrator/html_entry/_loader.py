@@ -585,6 +585,38 @@ class EntryLoader:
         ``stable`` or ``unhealthy``."""
         return self.pages.health(url)
 
+    def warm_version(self, url: str) -> str | None:
+        """The version an import of ``url`` (no public path or template hook) would serve now
+        without I/O: its page fresh, parsed, and its assets cached and fresh; else ``None``."""
+        record = self.pages.fresh(url)
+        if record is None:
+            return None
+        return self._served_version(url, record)
+
+    async def settled_version(self, url: str) -> str | None:
+        """``warm_version`` once the page is revalidated as an import would (one conditional
+        request while stale); ``None`` when an import would do more than that."""
+        record = await self.pages.get(url)
+        if record.stale:
+            return None
+        return self._served_version(url, record)
+
+    def _served_version(self, url: str, record: PageRecord) -> str | None:
+        served = self._served.get((url, None, None))
+        if served is None or served[1] != record.version:
+            return None
+        now = time.monotonic()
+        imported = served[0]
+        fetched = [s.src for s in imported.scripts if s.is_python] + [
+            s.href for s in imported.styles
+        ]
+        for where in fetched:
+            if where is not None and (
+                where not in self._assets or now >= self._asset_fresh.get(where, math.inf)
+            ):
+                return None
+        return record.version
+
     def entry_version(self, url: str) -> str | None:
         """The current version of an entry URL (``None`` before its first fetch)."""
         return self.pages.version(url)

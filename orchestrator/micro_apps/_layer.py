@@ -192,6 +192,31 @@ class MicroApps:
         except Exception:
             logger.exception("unmounting the hidden app %r failed", loaded.config.name)
 
+    def code_free_versions(self, names: Iterable[str]) -> dict[str, tuple[str, str]] | None:
+        """Each named app's entry URL and the version it runs, when every one is loaded from an
+        HTML entry that ran no Python, with no hooks, loading callback or custom fetch (its
+        markup depends only on that version); else ``None``."""
+        found: dict[str, tuple[str, str]] = {}
+        for name in names:
+            registered = self._registered.get(name)
+            loaded = None if registered is None else registered.loaded
+            if registered is None or loaded is None or loaded.lifecycles:
+                return None
+            config = registered.config
+            entry, version, imported = config.entry, loaded.entry_version, loaded.imported
+            if (
+                not isinstance(entry, str)
+                or version is None
+                or imported is None
+                or config.loader is not None
+                or any(registered.hooks.values())
+                or loaded.loader is not self._tab.loader
+                or any(script.is_python for script in imported.scripts)
+            ):
+                return None
+            found[name] = (entry, version)
+        return found
+
     # -- instances --------------------------------------------------------------------------
 
     def _instance_id(self, name: str) -> str:
