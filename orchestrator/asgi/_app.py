@@ -31,6 +31,7 @@ from ..status import BROKEN_STATUSES
 from ._factory import OrchestratorFactory, SessionOrchestrator, register_apps
 from ._keys import Signer, secret_keys
 from ._pages import bad_gateway, error_url, not_found, page, server_error
+from ._replay import PageReplay
 from ._response import Response
 from ._run import CLOSE_TIMEOUT, AppPolicy, Outcome, PageRun, fallback_html, policies_of
 from ._session_flow import SessionFlow, SessionPolicy
@@ -82,6 +83,7 @@ class ComposeApp:
         clock: Callable[[], float] = time.monotonic,
         max_sessions: int | None = None,
         global_state: Mapping[str, Any] | None = None,
+        replay_bytes: int = 32_000_000,
     ) -> None:
         if max_sessions is not None:
             warnings.warn(
@@ -160,6 +162,9 @@ class ComposeApp:
         self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
         self._factory_takes = _keyword_names(self._factory)
+        self.replay = PageReplay(replay_bytes)
+        """Pages of apps that run no code, kept by entry versions (``replay_bytes=0``: off)."""
+        self._replayable: set[tuple[str, ...]] = set()
         if self._config is not None:
             self._route(self._config)  # a registration the app layer refuses fails here, once
 
@@ -281,6 +286,11 @@ class ComposeApp:
         if not self._exists(active, path):  # no orchestrator, no session for a 404
             await out.whole(404, not_found(path, request_id=out.request_id))
             return
+        if self.stream and self._cut is not None and self.replay.max_bytes:
+            body = await self._replayed_page(active, out.root_path)
+            if body is not None:
+                await self._send_replayed(config, body, out, cookie)
+                return
         flow = await self._sessions.open(
             cookie, config.global_state, out.request_id, secure=out.secure
         )
@@ -297,6 +307,47 @@ class ComposeApp:
                 await self._whole(run, out, path, flow)
         finally:
             self._closing.spawn(run.aclose(self._close_timeout))
+
+    async def _replayed_page(self, active: Sequence[str], root_path: str) -> bytes | None:
+        """The page kept for these apps at the versions they serve now, if any: versions known
+        without I/O, or (for a set of apps that made a kept page before) after the one
+        revalidation an import would do."""
+        loader = self._shared_loader()
+        entries = [self._entries.get(name) for name in active]
+        if not all(entries):
+            return None
+        versions = [loader.warm_version(entry) for entry in entries if entry]
+        if any(version is None for version in versions):
+            if tuple(active) not in self._replayable:
+                return None
+            try:
+                versions = list(
+                    await asyncio.gather(*(loader.settled_version(e) for e in entries if e))
+                )
+            except Exception:  # the composed path says what failed, app by app
+                return None
+            if any(version is None for version in versions):
+                return None
+        return self.replay.get(PageReplay.key(active, [v for v in versions if v], root_path))
+
+    async def _send_replayed(
+        self, config: ComposeConfig, body: bytes, out: Response, cookie: str | None
+    ) -> None:
+        """A kept page: its apps ran no code, so the session's state is as it came."""
+        flow = await self._sessions.open(
+            cookie, config.global_state, out.request_id, secure=out.secure
+        )
+        header = self._sessions.decide(flow, flow.initial, out.request_id)
+        await self._sessions.finish(flow, flow.initial, out.request_id)
+        await out.whole_bytes(200, body, cookie=header)
+
+    def _keep_for_replay(self, run: PageRun, body: list[str]) -> None:
+        versions = run.orchestrator.micro_apps.code_free_versions(run.active)
+        if versions is None:
+            return
+        key = PageReplay.key(run.active, [versions[n][1] for n in run.active], run.root_path)
+        self.replay.put(key, "".join(body).encode())
+        self._replayable.add(tuple(run.active))
 
     def _route(self, config: ComposeConfig) -> Orchestrator:
         """One never-started orchestrator answering which apps a URL activates (no state)."""
@@ -359,24 +410,33 @@ class ComposeApp:
             return
         await out.start(status, cookie=cookie)
         await out.chunk(cut.segments[0])
+        sent = [cut.segments[0]]
+        complete = status == 200
         for slot, segment in zip(cut.slots, cut.segments[1:], strict=True):
-            content = await self._slot_content(run, slot, failed_primary)
+            content, ready = await self._slot_content(run, slot, failed_primary)
+            complete = complete and ready
             await out.chunk(content + segment)
+            sent.append(content + segment)
         # kept before the last byte: the visitor's next request may reach another worker
         await self._sessions.finish(flow, run.global_state(), out.request_id)
         await out.finish()
+        if complete and self.replay.max_bytes:
+            self._keep_for_replay(run, sent)
 
-    async def _slot_content(self, run: PageRun, slot: Slot, failed_primary: str | None) -> str:
+    async def _slot_content(
+        self, run: PageRun, slot: Slot, failed_primary: str | None
+    ) -> tuple[str, bool]:
+        """What the slot holds, and whether that is its app's own markup (not a fallback)."""
         if slot.app not in run.active:
-            return slot.shell_content
+            return slot.shell_content, True
         policy = self._policies.get(slot.app)
         if slot.app == failed_primary:
             fallback = await self._fallback(run, policy)
-            return fallback or _failed_notice(slot.app, run.request_id)
+            return fallback or _failed_notice(slot.app, run.request_id), False
         outcome = await run.wait(slot.app)
         if outcome is Outcome.READY:
-            return run.container_html(slot.container) or ""
-        return await self._fallback(run, policy)
+            return run.container_html(slot.container) or "", True
+        return await self._fallback(run, policy), False
 
     async def _fallback(self, run: PageRun, policy: AppPolicy | None) -> str:
         return await fallback_html(

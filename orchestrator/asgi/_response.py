@@ -71,7 +71,17 @@ class Response:
         location: str | None = None,
         extra: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
-        data = body.encode()
+        await self.whole_bytes(status, body.encode(), cookie=cookie, location=location, extra=extra)
+
+    async def whole_bytes(
+        self,
+        status: int,
+        data: bytes,
+        *,
+        cookie: str | None = None,
+        location: str | None = None,
+        extra: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
         await self.start(status, cookie=cookie, location=location, extra=extra, length=len(data))
         self._finished = True
         await self._send({"type": "http.response.body", "body": b"" if self._head else data})

@@ -53,6 +53,8 @@ class TracedComposeApp(ComposeApp):
     def __init__(
         self, config: ComposeConfig, *, loader: TracingLoader, own: bool = False, **options: Any
     ) -> None:
+        # every request composed, so that each one shows in the waterfall with its apps' times
+        options.setdefault("replay_bytes", 0)
         super().__init__(config, loader=loader, **options)
         self.inspector: Inspector = loader.inspector
         self.tracing_loader = loader
