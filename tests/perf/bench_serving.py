@@ -15,7 +15,9 @@ Tailor, ours and a plain Starlette page under the same uvicorn (the stack's own 
 each row), so load from other processes falls on all three alike; the CPU each composer spent
 per request and the CPU other processes took are reported with it. Then single timed requests:
 TTFB with the content fragment answering in 500 ms, and the status and time of a page whose
-content fragment never answers. Every server started is stopped at the end, whatever happens.
+content fragment never answers. Then ``mfe serve --redis`` itself with one worker and with two
+(new visitors; a ``redis-server`` on a free port), for the scale-out ratio. Every server started
+is stopped at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -217,6 +219,52 @@ def throughput(
     return rows
 
 
+def scale_out(children: Children, setup: Setup, fragments: Child) -> list[dict[str, Any]]:
+    """``mfe serve --redis`` with one worker and with two, new visitors of the cached page."""
+    ports = {n: int(fragments.info[n]) for n in NAMES}
+    _, config = write_compositions(setup.work, ports, "cache")
+    sides = {
+        f"workers {n}": children.start(
+            f"serve/{n}",
+            [sys.executable, str(SERVING / "ours.py"), "serve", str(config), "--workers", str(n)],
+        )
+        for n in (1, 2)
+    }
+    for child in sides.values():
+        if setup.warmup:
+            run_wrk(
+                child.port,
+                concurrency=8,
+                seconds=setup.warmup,
+                keep_cookie=False,
+                server_pid=child.process.pid,
+                fragments_pid=fragments.process.pid,
+            )
+    rows: list[dict[str, Any]] = []
+    for concurrency in setup.concurrency:
+        cells = cell(sides, setup, fragments, concurrency, None)
+        one, two = cells["workers 1"], cells["workers 2"]
+        rows.append(
+            {
+                "concurrency": concurrency,
+                "workers_1": one,
+                "workers_2": two,
+                "ratio_2_to_1": _ratio(two["rps"], one["rps"]),
+            }
+        )
+        ratio = rows[-1]["ratio_2_to_1"]
+        shown = f"{ratio:.2f}x" if ratio else "-"
+        print(
+            f"{'mfe serve --workers':<20} {concurrency:>3}  1: {one['rps']:>7.0f} rps"
+            f" p99 {one['p99_ms']:>6.1f} ms   2: {two['rps']:>7.0f} rps"
+            f" p99 {two['p99_ms']:>6.1f} ms   2/1: {shown}",
+            flush=True,
+        )
+    for child in sides.values():
+        children.stop(child)
+    return rows
+
+
 # --- single timed requests --------------------------------------------------------------------
 
 
@@ -406,6 +454,7 @@ def run(setup: Setup, children: Children) -> dict[str, Any]:
     print_header(report["meta"])
     report["throughput"] = throughput(children, setup, fragments, static)
     children.stop(static)
+    report["scale_out"] = scale_out(children, setup, fragments)
     report["slow_fragment"] = slow_fragment(children, setup, ports, samples=5)
     report["hanging_fragment"] = hanging_fragment(children, setup, ports)
     return report

@@ -3,6 +3,8 @@
 Usage: ``python ours.py compose CONFIG.toml`` or ``python ours.py static PAGE.html``, optionally
 ``--http h11|httptools|auto``. One process, one uvicorn worker, on a free 127.0.0.1 port; prints
 ``{"port": N, ...}`` on one line and serves until its standard input closes (or SIGTERM).
+``python ours.py serve CONFIG.toml --workers N`` runs ``mfe serve`` itself (N uvicorn workers,
+sessions in a ``redis-server`` it starts on a free port, one secret key), as a deployment would.
 """
 
 from __future__ import annotations
@@ -44,6 +46,65 @@ def compose_app(config_path: Path) -> Any:
     return ComposeApp(load_config(config_path))
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers(port: int) -> bool:
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/")
+        ok = connection.getresponse().status == 200
+        connection.close()
+        return ok
+    except OSError:
+        return False
+
+
+def mfe_serve(config_path: Path, workers: int) -> int:
+    """``mfe serve CONFIG --workers N --redis URL`` and its Redis; stopped when stdin closes."""
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    redis_port, port = _free_port(), _free_port()
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        raise SystemExit("redis-server is not installed (make test installs Debian's package)")
+    redis_argv = [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1"]
+    redis_argv += ["--save", "", "--appendonly", "no"]
+    redis = subprocess.Popen(redis_argv, stdout=subprocess.DEVNULL)
+    mfe = [sys.executable, "-m", "orchestrator.cli", "serve", str(config_path)]
+    mfe += ["--port", str(port), "--workers", str(workers)]
+    mfe += ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
+    env = {**os.environ, "MFE_SECRET_KEY": "bench-secret-key-0123456789abcdef"}
+    serve = subprocess.Popen(mfe, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(port):
+            if serve.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"mfe serve did not start: {' '.join(mfe)}")
+            time.sleep(0.1)
+        line = {"port": port, "workers": workers, "uvicorn": version("uvicorn")}
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+        sys.stdin.read()
+    finally:
+        for process in (serve, redis):
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0
+
+
 def _http_impl(asked: str) -> str:
     if asked != "auto":
         return asked
@@ -52,10 +113,13 @@ def _http_impl(asked: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("kind", choices=("compose", "static"))
+    parser.add_argument("kind", choices=("compose", "static", "serve"))
     parser.add_argument("path", type=Path)
     parser.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"))
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    if args.kind == "serve":
+        return mfe_serve(args.path, args.workers)
     if args.kind == "compose":
         app = compose_app(args.path)
     else:
