@@ -22,6 +22,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from blinker import Signal
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
@@ -162,6 +163,10 @@ class ComposeApp:
         self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
         self._factory_takes = _keyword_names(self._factory)
+        self.page_started = Signal()
+        """Sent (sender: this app; ``orchestrator``, ``url``, ``request_id``) with each page's
+        orchestrator as it is made, before its apps are registered: tracing and devtools hook
+        in here. A replayed page makes none."""
         self.replay = PageReplay(replay_bytes)
         """Pages of apps that run no code, kept by entry versions (``replay_bytes=0``: off)."""
         self._replayable: set[tuple[str, ...]] = set()
@@ -370,7 +375,7 @@ class ComposeApp:
             loader=self._shared_loader(),
             federation=self._shared_federation(),
         )
-        return PageRun(
+        run = PageRun(
             orchestrator,
             url=url,
             active=active,
@@ -379,6 +384,9 @@ class ComposeApp:
             deadline=self.deadline,
             entries=self._entries,
         )
+        if self.page_started.receivers:
+            self.page_started.send(self, orchestrator=orchestrator, url=url, request_id=rid)
+        return run
 
     def _primary(self, active: Sequence[str]) -> str | None:
         """The first active app marked ``primary``, in document order (Tailor: only the first)."""

@@ -2,9 +2,9 @@
 apps' status changes into the request's trace (for the mount time of each app), and
 :func:`inspected_app`, the composition with ``/_mfe/inspector`` that ``mfe serve --inspect`` runs.
 
-The hook is the one place a page's orchestrator is made (``ComposeApp._new_run``), overridden
-here so that ``orchestrator.asgi`` carries nothing of the inspector; tests/test_dev_composer.py
-pins that the mount span is filled, so a change of that seam fails there.
+It hooks in through ``ComposeApp.page_started`` (sent with each page's orchestrator as it is
+made), so that ``orchestrator.asgi`` carries nothing of the inspector; tests/test_dev_composer.py
+pins that the mount span is filled.
 """
 
 from __future__ import annotations
@@ -60,25 +60,25 @@ class TracedComposeApp(ComposeApp):
         self.tracing_loader = loader
         self._own = own
         self._handler: FailureLogHandler | None = None
+        self.page_started.connect(self._trace_page, sender=self)
         self.router: Any = None
         if own:
             self._handler = FailureLogHandler(self.inspector)
             logging.getLogger(_ASGI_LOGGER).addHandler(self._handler)
             self.router = router_of(config, loader)
 
-    def _new_run(self, config: ComposeConfig, url: str, active: list[str], rid: str) -> Any:
-        run = super()._new_run(config, url, active, rid)
+    def _trace_page(self, _sender: Any, *, orchestrator: Any, **_: Any) -> None:
         trace = current_trace()
-        if trace is not None:
-            inspector = self.inspector
+        if trace is None:
+            return
+        inspector = self.inspector
 
-            def status_changed(_sender: Any, *, app: str, old: AppStatus, new: AppStatus) -> None:
-                inspector.status_changed(trace, app, new)
+        def status_changed(_sender: Any, *, app: str, old: AppStatus, new: AppStatus) -> None:
+            inspector.status_changed(trace, app, new)
 
-            run.orchestrator.events.signal(STATUS_CHANGE).connect(
-                status_changed, sender=run.orchestrator, weak=False
-            )
-        return run
+        orchestrator.events.signal(STATUS_CHANGE).connect(
+            status_changed, sender=orchestrator, weak=False
+        )
 
     async def aclose(self) -> None:
         try:

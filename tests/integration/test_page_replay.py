@@ -174,3 +174,22 @@ async def test_a_page_with_a_fallback_is_not_kept(apps: Apps) -> None:
             page = await client.get("/shop")
             assert page.status_code == 200 and "<p>later</p>" in page.text
         assert len(composer.replay) == 0 and composer.replay.hits == 0
+
+
+async def test_page_started_is_sent_for_each_composed_page_and_not_for_a_replayed_one(
+    apps: Apps,
+) -> None:
+    composer = ComposeApp(_config(apps))
+    seen: list[tuple[str, str]] = []
+
+    def started(sender: ComposeApp, *, orchestrator: object, url: str, request_id: str) -> None:
+        assert sender is composer and hasattr(orchestrator, "register_micro_apps")
+        seen.append((url, request_id))
+
+    composer.page_started.connect(started, sender=composer)
+    async with _client(composer) as client:
+        assert seen == [("http://localhost/", "warm-up")]  # the lifespan's warm-up page
+        first = await client.get("/shop")
+        assert seen[1:] == [("http://localhost/shop", first.headers["x-request-id"])]
+        await client.get("/shop")  # replayed: no orchestrator made
+        assert len(seen) == 2
