@@ -64,7 +64,7 @@ async def test_a_whole_page_gets_the_client_and_a_true_content_length() -> None:
     assert data.count(b"data-mfe-dev-client") == 1
     assert data.index(b"data-mfe-dev-client") < data.index(b"</head>")
     assert dict(start["headers"])[b"content-length"] == str(len(data)).encode()
-    assert b'"apps": ["a"]' in data
+    assert b'"apps": ["a", "mfe:pages"]' in data
     assert app.pages_served == 1
 
 
@@ -93,7 +93,9 @@ async def test_head_and_other_types_pass_untouched() -> None:
     assert body["body"] == b"{}"
 
 
-@pytest.mark.parametrize(("active", "registered"), [(["b"], b'["b"]'), ([], b'["a", "b"]')])
+@pytest.mark.parametrize(
+    ("active", "registered"), [(["b"], b'["b", "mfe:pages"]'), ([], b'["a", "b", "mfe:pages"]')]
+)
 async def test_a_page_showing_no_app_registers_for_all(
     active: list[str], registered: bytes
 ) -> None:

@@ -200,6 +200,14 @@ class ComposeApp:
             register_apps(run.orchestrator, self._config)
             await run.aclose(self._close_timeout)
 
+    async def refresh_remotes(self, name: str | None = None) -> list[str]:
+        """Read the remotes' manifests again (of ``name``, or every one): pages composed from
+        now on load a changed build, while pages holding the old one finish on it. Returns the
+        names of the remotes swapped."""
+        if self._federation is None:
+            return []
+        return await self._federation.refresh(name)
+
     def expire_idle(self) -> int:
         """Forget sessions idle past the TTL (the in-memory store); returns how many."""
         expire = getattr(self.sessions, "expire", None)

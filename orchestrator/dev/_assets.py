@@ -7,11 +7,15 @@ import html
 import json
 from collections.abc import Sequence
 
-__all__ = ["INSPECTOR_CHANNEL", "inspector_page", "reload_script"]
+__all__ = ["INSPECTOR_CHANNEL", "PAGES_CHANNEL", "inspector_page", "reload_script"]
 
 INSPECTOR_CHANNEL = "mfe:inspector"
 """The web-client name inspector pages register: a ``RELOAD_WEB_CLIENT`` for it means "fetch
 the records again", so the inspector updates live over the broker's WebSocket."""
+
+PAGES_CHANNEL = "mfe:pages"
+"""The web-client name every composed page registers besides its apps: a remote that changed
+may be used by any app, so its new build reloads every page."""
 
 # A page registers ADD_WEB_CLIENT for each app it shows and reloads on RELOAD_WEB_CLIENT for one
 # of them. It marks <html data-mfe-dev="connected"> once every registration is acknowledged, and

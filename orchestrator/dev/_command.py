@@ -39,7 +39,7 @@ from ..serve import (
     serve_app_dirs,
     static_app,
 )
-from ._assets import INSPECTOR_CHANNEL
+from ._assets import INSPECTOR_CHANNEL, PAGES_CHANNEL
 from ._clients import Publisher, Subscriber, Update
 from ._composer import TracedComposeApp, loader_options, router_of
 from ._dev_app import INSPECTOR_PATH, DevApp
@@ -136,6 +136,7 @@ class DevServer:
         self.inspector: Inspector | None = None
         self.loader: TracingLoader | None = None
         self.dev_app: DevApp | None = None
+        self.composer: TracedComposeApp | None = None
         self.watcher: AppWatcher | None = None
         self.publishers: dict[str, Publisher] = {}
         self.subscriber: Subscriber | None = None
@@ -200,6 +201,7 @@ class DevServer:
         self._stack.callback(asgi_logger.removeHandler, self._log_handler)
 
         composer = TracedComposeApp(served, loader=self.loader)
+        self.composer = composer
         router = router_of(served, self.loader)
         self._stack.push_async_callback(router.aclose)
         self.dev_app = DevApp(
@@ -339,6 +341,8 @@ class DevServer:
                 await self._pull_types(
                     update.publisher, update.types_url, first=update.is_first_pull
                 )
+                if not update.is_first_pull:
+                    await self._swap_remote(update.publisher)
             return
         if update.is_first_pull:
             return
@@ -348,6 +352,24 @@ class DevServer:
         self.reloads.append((name, ack.notified))
         self.reloaded.set()
         self.say(f"{name} changed → {_plural(ack.notified, 'page')} reloaded")
+
+    async def _swap_remote(self, name: str) -> None:
+        """A remote's new build: the composer loads it from the next page on, and every open
+        page reloads (any app may use a remote)."""
+        if self.composer is None or self.subscriber is None:
+            return
+        if self.loader is not None:
+            self.loader.clear()  # its manifest and modules come from loopback: asked again
+        try:
+            swapped = await self.composer.refresh_remotes(name)
+        except OrchestratorError as exc:
+            self.say(f"{name} changed → its new build did not load ({exc}); pages keep the old")
+            return
+        ack = await self.subscriber.reload_pages(PAGES_CHANNEL)
+        self.reloads.append((name, ack.notified))
+        self.reloaded.set()
+        state = "new build" if swapped else "build"
+        self.say(f"{name} changed → {state} in use, {_plural(ack.notified, 'page')} reloaded")
 
     def _poke_inspector(self) -> None:
         if self._notifier is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._assets import inspector_page, reload_script
+from ._assets import PAGES_CHANNEL, inspector_page, reload_script
 from ._inspector import Inspector
 
 __all__ = ["INSPECTOR_PATH", "DevApp"]
@@ -81,7 +81,7 @@ class DevApp:
         query = scope.get("query_string", b"").decode("latin-1")
         url = self.base_url + path + (f"?{query}" if query else "")
         active = list(self.active_apps(url))
-        names = active or list(self.inspector.apps)
+        names = [*(active or self.inspector.apps), PAGES_CHANNEL]
         tag = b"" if self.broker_url is None else reload_script(self.broker_url, names).encode()
         token = self.inspector.begin(path, active)
         trace = token.var.get()

@@ -148,7 +148,7 @@ async def test_the_wire_is_dts_plugins_as_the_browser_script_speaks_it(
     match = re.search(r"<script data-mfe-dev-client>.*\}\)\((\{[^<]*\})\);</script>", page, re.S)
     assert match is not None, "the reload client is injected"
     config = json.loads(match.group(1))
-    assert config == {"broker": broker.url, "apps": ["header", "catalog"]}
+    assert config == {"broker": broker.url, "apps": ["header", "catalog", "mfe:pages"]}
     assert page.index("data-mfe-dev-client") < page.index("</head>")
 
     async with connect(config["broker"], origin="http://127.0.0.1") as ws:  # type: ignore[arg-type]

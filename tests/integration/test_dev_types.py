@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from mypy import api as mypy_api
 
@@ -242,17 +243,24 @@ async def test_mfe_dev_pulls_a_local_remotes_types_and_again_when_it_changes(
         assert server.types_pulls == [("widgets", "updated")]
         assert "async def format_price(cents: int) -> str" in stub.read_text()
         server.types_pulled.clear()
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert "Prices by widgets 1.0.0" in (await client.get("/catalog")).text
 
-        price = demo / "apps/widgets/price.py"
-        price.write_text(
-            price.read_text() + "\n\ndef discount(cents: int, percent: int) -> int:\n"
-            "    return cents * (100 - percent) // 100\n"
-        )
-        await asyncio.wait_for(server.types_pulled.wait(), WAIT)
-        assert server.types_pulls[-1] == ("widgets", "updated")
-        assert "def discount(cents: int, percent: int) -> int" in stub.read_text()
+            price = demo / "apps/widgets/price.py"
+            price.write_text(
+                price.read_text().replace('__version__ = "1.0.0"', '__version__ = "1.0.1"')
+                + "\n\ndef discount(cents: int, percent: int) -> int:\n"
+                "    return cents * (100 - percent) // 100\n"
+            )
+            await asyncio.wait_for(server.types_pulled.wait(), WAIT)
+            assert server.types_pulls[-1] == ("widgets", "updated")
+            assert "def discount(cents: int, percent: int) -> int" in stub.read_text()
+            await asyncio.wait_for(server.reloaded.wait(), WAIT)  # the new build is in use
+            assert server.reloads[-1][0] == "widgets"
+            assert "Prices by widgets 1.0.1" in (await client.get("/catalog")).text
     lines = out.getvalue().splitlines()
     assert any(line.startswith("widgets types pulled (") for line in lines)
-    (changed,) = [line for line in lines if line.startswith("widgets changed")]
-    assert changed.startswith("widgets changed → types updated (")
-    assert changed.endswith(".mfe-types/widgets)")
+    types, swapped = [line for line in lines if line.startswith("widgets changed")]
+    assert types.startswith("widgets changed → types updated (")
+    assert types.endswith(".mfe-types/widgets)")
+    assert swapped == "widgets changed → new build in use, 0 pages reloaded"
