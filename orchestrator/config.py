@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .activity import PathActivity
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ _TOP_KEYS = frozenset(
         "deadline",
         "identity_key",
         "remotes",
+        "not_found",
     }
 )
 _REMOTE_KEYS = frozenset({"name", "entry", "dir", "expose", "shared", "singletons", "version"})
@@ -61,11 +63,16 @@ _APP_KEYS = frozenset(
         "kind",
     }
 )
+_RULE_KEYS = frozenset({"path", "exact"})
 _APP_KINDS = ("qiankun", "garfish")
 """How an app exports its lifecycle: qiankun's ``bootstrap``/``mount``/``unmount``, or
 Garfish's ``provider`` (registered through ``orchestrator.garfish.Garfish``)."""
 DEFAULT_APP_TIMEOUT = 3.0
 """Seconds an app's slot waits for it before its fallback is sent (Tailor's 3000 ms)."""
+NOT_FOUND_MARK = "data-mfe-not-found"
+"""The attribute of the shell element a ``not_found`` page's HTML is put into."""
+NOT_FOUND_PATH = "{{path}}"
+"""Where a ``not_found`` page's HTML says which path was asked for (HTML-escaped)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ class AppConfig:
     keep_alive: bool = False
     kind: str = "qiankun"
     """``"qiankun"`` (lifecycle functions) or ``"garfish"`` (a ``provider`` export)."""
+    exact_rule: tuple[str, ...] = ()
+    """Paths the app is active on exactly (single-spa's ``exactMatch``): ``/`` is the home page
+    only, where an ``active_rule`` of ``/`` is every page."""
 
     @property
     def fallback_url(self) -> str | None:
@@ -105,9 +115,9 @@ class AppConfig:
             raise ConfigError(
                 "config", "entry", "has no URL yet (serve its dir first)", app=self.name
             )
-        rule: str | list[str] = (
-            self.active_rule[0] if len(self.active_rule) == 1 else list(self.active_rule)
-        )
+        rules: list[str | PathActivity] = list(self.active_rule)
+        rules += [PathActivity(path, exact_match=True) for path in self.exact_rule]
+        rule: str | PathActivity | list[str | PathActivity] = rules[0] if len(rules) == 1 else rules
         registration: MicroAppRegistration = {
             "name": self.name,
             "entry": self.entry,
@@ -151,6 +161,9 @@ class ComposeConfig:
     deadline: float | None = None
     identity_key: str = "user"
     remotes: tuple[RemoteConfig, ...] = ()
+    not_found_html: str | None = None
+    """The ``not_found`` page: HTML put into the shell's ``data-mfe-not-found`` element of a 404
+    composed with the layout apps; ``None``: the bare 404 page."""
 
     @property
     def layout_apps(self) -> frozenset[str]:
@@ -240,7 +253,9 @@ def parse_config(
     if not isinstance(raw_remotes, list):
         raise ConfigError(source, "remotes", f"must be a list of tables, got {_got(raw_remotes)}")
     remotes = tuple(_parse_remote(raw, base_dir, source) for raw in raw_remotes)
+    not_found = _read_not_found(data, shell_html, base_dir, source)
     return ComposeConfig(
+        not_found_html=not_found,
         remotes=remotes,
         shell_html=shell_html,
         apps=apps,
@@ -335,6 +350,63 @@ def _read_shell(data: Mapping[str, Any], base_dir: Path, source: str) -> str:
         raise ConfigError(source, "shell", f"cannot read {shell_path}: {exc}") from exc
 
 
+def _read_not_found(
+    data: Mapping[str, Any], shell_html: str, base_dir: Path, source: str
+) -> str | None:
+    """The ``not_found`` page's HTML, once the shell is known to mark where it goes."""
+    name = data.get("not_found")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise ConfigError(source, "not_found", f"must be a string (an HTML file), got {_got(name)}")
+    page_path = base_dir / name
+    try:
+        page = page_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "not_found", f"cannot read {page_path}: {exc}") from exc
+    from .dom import Document
+
+    if Document(shell_html).query_selector(f"[{NOT_FOUND_MARK}]") is None:
+        raise ConfigError(
+            source,
+            "not_found",
+            f"the shell has no element marked {NOT_FOUND_MARK} to put {name} into",
+        )
+    return page
+
+
+def _active_rules(raw: Any, source: str, app: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``active_rule``: a path, or an array of paths and ``{ path, exact }`` tables (single-spa's
+    ``pathToActiveWhen(path, exactMatch)``); the prefix paths and the exact ones."""
+    items = raw if isinstance(raw, list) else [raw]
+    prefixes: list[str] = []
+    exact: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            unknown = sorted(set(item) - _RULE_KEYS)
+            path, is_exact = item.get("path"), item.get("exact", False)
+            if unknown or not isinstance(path, str) or not isinstance(is_exact, bool):
+                raise ConfigError(
+                    source,
+                    "active_rule",
+                    'a table must be { path = "/...", exact = true|false }, got '
+                    + (f"key '{unknown[0]}'" if unknown else f"path {_got(path)}"),
+                    app=app,
+                )
+            (exact if is_exact else prefixes).append(path)
+        elif isinstance(item, str):
+            prefixes.append(item)
+        else:
+            raise ConfigError(
+                source,
+                "active_rule",
+                "must be a string, or an array of strings and { path, exact } tables, "
+                f"got {_got(raw)}",
+                app=app,
+            )
+    return tuple(prefixes), tuple(exact)
+
+
 def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
     if not isinstance(raw, dict):
         raise ConfigError(source, f"apps[{index}]", f"must be a table, got {_got(raw)}")
@@ -374,11 +446,8 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
             f"must be a string (a CSS selector), got {_got(container)}",
             app=name,
         )
-    rule = raw.get("active_rule")
-    if isinstance(rule, str):
-        rule = [rule]
-    rules = _str_list(rule, source, "active_rule", app=name)
-    if not rules:
+    rules, exact_rules = _active_rules(raw.get("active_rule"), source, name)
+    if not rules and not exact_rules:
         raise ConfigError(source, "active_rule", "needs at least one path", app=name)
     props = raw.get("props", {})
     if not isinstance(props, dict):
@@ -399,10 +468,15 @@ def _parse_app(raw: Any, index: int, base_dir: Path, source: str) -> AppConfig:
         raise ConfigError(
             source, "kind", f"must be one of {list(_APP_KINDS)}, got {_got(kind)}", app=name
         )
+    if exact_rules and kind == "garfish":
+        raise ConfigError(
+            source, "active_rule", "a Garfish app takes path prefixes only (no exact)", app=name
+        )
     return AppConfig(
         name=name,
         container=container,
-        active_rule=tuple(rules),
+        active_rule=rules,
+        exact_rule=exact_rules,
         entry=entry,
         dir=app_dir,
         props=props,

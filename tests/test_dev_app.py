@@ -1,5 +1,6 @@
 """``DevApp`` around a stand-in composer: the reload client goes into HTML pages only, once, with
-``content-length`` kept true, streamed pages get it in their first chunk, HEAD gets headers."""
+``content-length`` kept true, streamed pages get it in their first chunk, HEAD gets headers; every
+page it composes (``mfe dev``, ``mfe serve --inspect``) says that the inspector is served."""
 
 from __future__ import annotations
 
@@ -66,6 +67,25 @@ async def test_a_whole_page_gets_the_client_and_a_true_content_length() -> None:
     assert dict(start["headers"])[b"content-length"] == str(len(data)).encode()
     assert b'"apps": ["a", "mfe:pages"]' in data
     assert app.pages_served == 1
+
+
+async def test_every_composed_page_says_the_inspector_is_served_and_only_dev_reloads() -> None:
+    page = b"<html><head></head><body>hi</body></html>"
+    meta = b'<meta name="mfe-inspector" content="/_mfe/inspector">'
+    dev = _dev(Composer(_start(b"text/html", len(page)), _body(page)))
+    apps = [AppConfig("a", "#a", ("/",), entry="http://127.0.0.1:1/a/")]
+    inspect_only = DevApp(  # mfe serve --inspect: no broker
+        Composer(_start(b"text/html", len(page)), _body(page)),
+        inspector=Inspector(apps),
+        broker_url=None,
+        active_apps=lambda url: ["a"],
+    )
+    for app, reloads in ((dev, True), (inspect_only, False)):
+        start, body = await _call(app, "/a")
+        data = body["body"]
+        assert data.count(meta) == 1 and data.index(meta) < data.index(b"</head>")
+        assert (b"data-mfe-dev-client" in data) is reloads
+        assert dict(start["headers"])[b"content-length"] == str(len(data)).encode()
 
 
 def _body(data: bytes, more: bool = False) -> Message:

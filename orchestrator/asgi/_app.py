@@ -31,7 +31,7 @@ from ..config import ComposeConfig, shell_fragments
 from ..status import BROKEN_STATUSES
 from ._factory import OrchestratorFactory, SessionOrchestrator, register_apps
 from ._keys import Signer, secret_keys
-from ._pages import bad_gateway, error_url, not_found, page, server_error
+from ._pages import bad_gateway, error_url, not_found, page, server_error, shell_not_found
 from ._replay import PageReplay
 from ._response import Response
 from ._run import CLOSE_TIMEOUT, AppPolicy, Outcome, PageRun, fallback_html, policies_of
@@ -296,8 +296,8 @@ class ComposeApp:
         self, config: ComposeConfig, out: Response, url: str, path: str, cookie: str | None
     ) -> None:
         active = self._route(config).check_activity_functions(url)
-        if not self._exists(active, path):  # no orchestrator, no session for a 404
-            await out.whole(404, not_found(path, request_id=out.request_id))
+        if not self._exists(active, path):
+            await self._not_found(config, out, url, path, active, cookie)
             return
         if self.stream and self._cut is not None and self.replay.max_bytes:
             body = await self._replayed_page(active, out.root_path)
@@ -361,6 +361,33 @@ class ComposeApp:
         key = PageReplay.key(run.active, [versions[n][1] for n in run.active], run.root_path)
         self.replay.put(key, "".join(body).encode())
         self._replayable.add(tuple(run.active))
+
+    async def _not_found(
+        self,
+        config: ComposeConfig,
+        out: Response,
+        url: str,
+        path: str,
+        active: list[str],
+        cookie: str | None,
+    ) -> None:
+        """A 404: bare, or the config's ``not_found`` page in the shell with the layout apps (the
+        only ones active), the session read for them but never started or kept."""
+        if config.not_found_html is None:
+            await out.whole(404, not_found(path, request_id=out.request_id))
+            return
+        flow = await self._sessions.open(
+            cookie, config.global_state, out.request_id, secure=out.secure
+        )
+        run = self._new_run(config, url, active, out.request_id)
+        try:
+            if flow.initial is not None:
+                run.init_global_state(flow.initial)
+            register_apps(run.orchestrator, config)
+            run.start(config.options)
+            await out.whole(404, await shell_not_found(run, config.not_found_html, path))
+        finally:
+            self._closing.spawn(run.aclose(self._close_timeout))
 
     def _route(self, config: ComposeConfig) -> Orchestrator:
         """One never-started orchestrator answering which apps a URL activates (no state)."""

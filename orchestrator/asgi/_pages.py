@@ -9,8 +9,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from http import HTTPStatus
+from typing import Any, Protocol
 
-__all__ = ["bad_gateway", "not_found", "page", "server_error"]
+from ..config import NOT_FOUND_MARK, NOT_FOUND_PATH
+
+__all__ = ["bad_gateway", "not_found", "page", "server_error", "shell_not_found"]
 
 
 def page(title: str, message: str, details: str = "", *, request_id: str = "") -> str:
@@ -37,6 +40,25 @@ def not_found(path: str, *, request_id: str = "") -> str:
         f"No micro-app and no shell route answers {path}.",
         request_id=request_id,
     )
+
+
+class _Page(Protocol):
+    """What of a ``PageRun`` a composed error page needs (``_run`` imports this module)."""
+
+    async def wait_all(self) -> Any: ...
+
+    def fill(self, selector: str, html: str) -> None: ...
+
+    @property
+    def html(self) -> str: ...
+
+
+async def shell_not_found(run: _Page, message_html: str, path: str) -> str:
+    """A config's ``not_found`` page: the shell as its layout apps left it (each mounted, failed
+    or out of time), the message in the element marked ``data-mfe-not-found``."""
+    await run.wait_all()
+    run.fill(f"[{NOT_FOUND_MARK}]", message_html.replace(NOT_FOUND_PATH, html.escape(path)))
+    return run.html
 
 
 def bad_gateway(broken: Iterable[str], *, request_id: str) -> str:

@@ -20,6 +20,9 @@ from ._inspector import Inspector
 __all__ = ["INSPECTOR_PATH", "DevApp"]
 
 INSPECTOR_PATH = "/_mfe/inspector"
+INSPECTOR_META = f'<meta name="mfe-inspector" content="{INSPECTOR_PATH}">'.encode()
+"""Put in every composed page this app serves (never by ``mfe serve`` alone): a shell may show
+a link to the inspector only where it is served (``html:has(meta[name=mfe-inspector])``)."""
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 _BODY_START = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
 
@@ -42,7 +45,7 @@ class DevApp:
     reload client registers for each of them; a page showing none registers for all).
 
     ``broker_url=None`` (``mfe serve --inspect``): the inspector only, polling for its records;
-    no page gets the reload client.
+    no page gets the reload client. Every composed page gets :data:`INSPECTOR_META`.
     """
 
     def __init__(
@@ -82,7 +85,9 @@ class DevApp:
         url = self.base_url + path + (f"?{query}" if query else "")
         active = list(self.active_apps(url))
         names = [*(active or self.inspector.apps), PAGES_CHANNEL]
-        tag = b"" if self.broker_url is None else reload_script(self.broker_url, names).encode()
+        tag = INSPECTOR_META
+        if self.broker_url is not None:
+            tag += reload_script(self.broker_url, names).encode()
         token = self.inspector.begin(path, active)
         trace = token.var.get()
         assert trace is not None

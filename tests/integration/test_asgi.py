@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -325,9 +326,105 @@ async def test_demo_pages_are_composed_per_route_and_per_session(
         assert _text(clock, "#clock-time") == "--:--:--"
 
         home = _doc(await alice.get("/"))
-        assert home.cssselect("#catalog *") == [] and home.cssselect("#header nav")
-        assert (await alice.get("/nope")).status_code == 404
+        assert home.cssselect("#header nav") and home.cssselect("#counter *") == []
+        assert len(home.cssselect("#catalog li.product")) == 3  # the featured tiles
+        assert _text(home, "#profile-status").startswith("Signed in as alice")
+        assert _text(home, "#clock-time") == "--:--:--"
+        missing = await alice.get("/nope")
+        assert missing.status_code == 404 and "set-cookie" not in missing.headers
+        assert _text(lxml.html.fromstring(missing.text), "#header-user") == "Signed in as alice"
     assert len(app.sessions) == 1  # type: ignore[arg-type]  # only alice's state diverged
+
+
+async def test_the_demo_home_page_shows_several_apps(demo: tuple[str, ComposeApp]) -> None:
+    url, _ = demo
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/")
+    home = _doc(response)
+    shown = sorted(
+        name
+        for name in ("catalog", "profile", "clock", "counter")
+        if home.cssselect(f'#{name} [data-qiankun="{name}"], #{name} [data-garfish-app]')
+    )
+    assert shown == ["catalog", "clock", "profile"]
+    assert "each card below is a separate micro-app" in _text(home, ".shell-intro")
+    assert _text(home, "#catalog-title") == "Featured"
+    assert _text(home, "#profile-status") == "Nobody is signed in."
+    assert "set-cookie" not in response.headers  # an anonymous view starts no session
+
+
+async def test_a_product_page_shows_that_product_and_its_price(
+    demo: tuple[str, ComposeApp],
+) -> None:
+    url, _ = demo
+    async with httpx.AsyncClient(base_url=url) as client:
+        catalog = _doc(await client.get("/catalog"))
+        links = [a.get("href") for a in catalog.cssselect("#catalog li.product a.product-link")]
+        assert links == [f"/product/{n}" for n in range(1, 6)]
+        product = _doc(await client.get(links[1]))
+        missing = _doc(await client.get("/product/42"))  # the route exists; the product not
+    assert product.cssselect("#product-detail")[0].get("data-product") == "2"
+    assert _text(product, "#product-detail .product-title") == "Wireless mouse"
+    assert _text(product, "#product-detail .product-price") == "€35.50"
+    assert _text(product, "#catalog-prices-by").startswith("Prices by widgets 1.0.0")
+    assert product.cssselect("#catalog-list li") == [] and product.cssselect("#profile *") == []
+    assert _text(missing, ".product-missing").startswith("No such product: 42.")
+    assert missing.cssselect(".product-title") == []
+
+
+async def test_an_unknown_path_is_a_404_in_the_shell_with_its_header(
+    demo: tuple[str, ComposeApp],
+) -> None:
+    url, app = demo
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/no/such/<page>")
+        head = await client.head("/no/such/page")
+    assert response.status_code == 404 and head.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "set-cookie" not in response.headers and len(app.sessions) == 0  # type: ignore[arg-type]
+    page = lxml.html.fromstring(response.text)
+    assert page.cssselect('#header div[data-qiankun="header"] nav')  # the layout app
+    assert _text(page, "#header-user") == "Not signed in"
+    assert _text(page, "main .not-found h1") == "404 Not Found"
+    assert _text(page, "main .not-found h2") == "There is no page at /no/such/<page>."
+    assert page.cssselect("footer") and page.cssselect("#shell-title") == []
+    assert page.cssselect("#catalog") == []
+    # DESIGN §5: nothing of the app servers is named outside the header's own markup
+    for header in page.cssselect("#header"):
+        header.getparent().remove(header)
+    assert "127.0.0.1" not in lxml.html.tostring(page, encoding="unicode")
+    assert "<page>" not in response.text and "&lt;page&gt;" in response.text  # escaped
+
+
+async def test_without_not_found_a_404_is_the_bare_page(tmp_path: Path) -> None:
+    with LoopbackServer() as upstream:
+        (tmp_path / "shell.html").write_text(
+            "<html><body><div id='header'></div><main data-mfe-not-found></main></body></html>"
+        )
+        config = tmp_path / "site.toml"
+        config.write_text(
+            f"""shell = "shell.html"
+[options]
+prefetch = false
+[[apps]]
+name = "header"
+entry = "{upstream.url_for("/header/")}"
+container = "#header"
+active_rule = "/"
+layout = true
+"""
+        )
+        upstream.route("/header/", Reply(body="<nav id='nav'>header</nav>"))
+        app = ComposeApp(load_config(config), stream=False)
+        async with (
+            LoopbackASGIServer(app, lifespan="on") as server,
+            httpx.AsyncClient(base_url=server.url) as client,
+        ):
+            response = await client.get("/nowhere")
+        assert response.status_code == 404
+        assert "No micro-app and no shell route answers /nowhere." in response.text
+        assert "id='nav'" not in response.text and 'id="nav"' not in response.text
+        assert upstream.count("/header/") == 0  # no page was composed for it
 
 
 def _one_app_config(entry: str) -> ComposeConfig:

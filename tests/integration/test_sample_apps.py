@@ -136,9 +136,59 @@ def test_catalog_renders_its_products_on_mount_and_clears_on_unmount() -> None:
     app["mount"](props)
     items = props["container"].cssselect("#catalog-list li.product")
     assert len(items) == len(app["PRODUCTS"]) == 5
-    assert items[0].text == "Mechanical keyboard"
+    (link,) = items[0].cssselect("a.product-link")
+    assert (link.text, link.get("href")) == ("Mechanical keyboard", "/product/1")
+    hrefs = [a.get("href") for a in props["container"].cssselect("#catalog-list li a")]
+    assert hrefs == [f"/product/{n}" for n in range(1, 6)]
     app["unmount"](props)
     assert props["container"].cssselect("#catalog-list li") == []
+    assert props["orchestrator"].routing.receivers == []
+
+
+def _mounted_catalog(path: str) -> tuple[dict[str, Any], Any]:
+    app = runpy.run_path(str(APPS / "catalog" / "main.py"))
+    props = _props("catalog", path, "", _GlobalState({"user": ""}))
+    app["mount"](props)
+    return props, props["container"]
+
+
+def test_catalog_shows_the_featured_tiles_on_the_home_page() -> None:
+    _, container = _mounted_catalog("/")
+    titles = [a.text for a in container.cssselect("#catalog-list li a.product-link")]
+    assert titles == ["Mechanical keyboard", "Wireless mouse", "27-inch monitor"]
+    assert container.cssselect("#catalog-title")[0].text == "Featured"
+    (more,) = container.cssselect("#catalog-more a")
+    assert more.get("href") == "/catalog"
+
+
+def test_catalog_shows_one_product_on_its_page_by_pathname() -> None:
+    _, container = _mounted_catalog("/product/2")
+    assert container.cssselect("#catalog-list li") == []
+    (detail,) = container.cssselect("#product-detail")
+    assert detail.get("data-product") == "2"
+    assert detail.cssselect(".product-title")[0].text == "Wireless mouse"
+    assert detail.cssselect(".product-price")[0].text == "€35.50"
+    assert container.cssselect(".catalog-intro")[0].get("hidden") == "hidden"
+
+
+def test_catalog_says_no_such_product_for_an_unknown_id() -> None:
+    _, container = _mounted_catalog("/product/42")
+    (missing,) = container.cssselect("#product-detail .product-missing")
+    assert missing.text_content().startswith("No such product: 42.")
+    assert missing.get("role") == "alert"
+    assert missing.cssselect("a")[0].get("href") == "/catalog"
+    assert container.cssselect(".product-title") == []
+
+
+def test_catalog_follows_a_navigation_while_it_stays_mounted() -> None:
+    props, container = _mounted_catalog("/")
+    orchestrator = props["orchestrator"]
+    orchestrator.location.pathname = "/catalog"
+    for receiver in list(orchestrator.routing.receivers):
+        receiver(orchestrator, detail=None)
+    assert len(container.cssselect("#catalog-list li")) == 5
+    assert container.cssselect("#catalog-more a") == []
+    assert container.cssselect(".catalog-intro")[0].text == "Everything in the store today."
 
 
 def test_login_route_signs_the_user_in_and_the_header_follows() -> None:
@@ -187,13 +237,25 @@ def test_demo_config_describes_the_five_apps() -> None:
     assert config.shell_routes == ("/",)
     assert all(app.dir is not None and app.entry is None for app in config.apps)
     assert dict(config.options)["sandbox"] == {"experimental_style_isolation": True}
-    profile = config.apps[2]
+    header, catalog, profile, clock, counter = config.apps
     assert profile.active_rule == ("/profile", "/login", "/logout")
+    assert catalog.active_rule == ("/catalog", "/product/:id")
+    assert clock.active_rule == ("/clock",)
+    # the home page shows catalog, profile and clock: "/" matched exactly, not as a prefix
+    assert [app.name for app in config.apps if app.exact_rule == ("/",)] == [
+        "catalog",
+        "profile",
+        "clock",
+    ]
+    assert header.exact_rule == counter.exact_rule == ()
     served = config.with_entries({"profile": "http://127.0.0.1:1234/"})
-    assert served.apps[2].registration()["active_rule"] == ["/profile", "/login", "/logout"]
+    rules = served.apps[2].registration()["active_rule"]
+    assert isinstance(rules, list) and rules[:3] == ["/profile", "/login", "/logout"]
     assert served.apps[2].registration()["entry"] == "http://127.0.0.1:1234/"
     with pytest.raises(ConfigError, match="app 'catalog'"):
         served.apps[1].registration()
+    assert config.not_found_html is not None and "{{path}}" in config.not_found_html
+    assert "data-mfe-not-found" in config.shell_html
 
 
 @pytest.mark.parametrize(
