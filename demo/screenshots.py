@@ -22,11 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = Path(os.environ.get("MFE_CHROMIUM", "/usr/bin/chromium"))
 START_WAIT = 60.0
-PAGES = (  # file name, path, what must be on the page before it is shot
-    ("catalog", "/catalog", "#catalog-list li"),
-    ("counter", "/counter", "#counter-value"),
-    ("signed-in", "/login?user=alice", "#profile"),
-    ("inspector", "/_mfe/inspector", "table"),
+PAGES = (  # file name, path, what must be on the page before it is shot, its status
+    ("catalog", "/catalog", "#catalog-list li", 200),
+    ("product", "/product/2", "#product-detail .product-title", 200),
+    ("not-found", "/no-such-page", "main .not-found", 404),
+    ("counter", "/counter", "#counter-value", 200),
+    ("signed-in", "/login?user=alice", "#profile-status", 200),
+    ("home", "/", "#clock-time[data-ticks='2']", 200),  # signed in: the profile greets alice
+    ("signed-out", "/logout", "#profile-status", 200),
+    ("inspector", "/_mfe/inspector", "#apps-body tr", 200),
 )
 
 
@@ -75,8 +79,11 @@ async def shoot() -> int:
                     executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
                 )
                 page = await browser.new_page(viewport={"width": 1100, "height": 760})
-                for name, path, ready in PAGES:
-                    await page.goto(f"http://127.0.0.1:{port}{path}")
+                for name, path, ready, status in PAGES:
+                    response = await page.goto(f"http://127.0.0.1:{port}{path}")
+                    got = None if response is None else response.status
+                    if got != status:
+                        raise RuntimeError(f"{path} answered {got}, not {status}")
                     await page.wait_for_selector(ready, timeout=10_000)
                     await page.wait_for_timeout(300)  # let live updates settle
                     target = OUT / f"{name}.png"

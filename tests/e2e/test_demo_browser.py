@@ -163,8 +163,30 @@ async def test_demo_pages_compose_scope_and_share_state(browser: Browser, demo_u
         raw = await client.get(f"{demo_url}/clock")
     assert "--:--:--" in raw.text
 
+    # the home page: several apps at once, the clock ticking in the browser
+    await _visit(page, f"{demo_url}/", "home.png")
+    assert await page.locator("#catalog li.product").count() == 3
+    assert (await _text(page, "#profile-status")).startswith("Signed in as alice")
+    await page.wait_for_function(
+        "Number(document.getElementById('clock-time').dataset.ticks) >= 1", timeout=5000
+    )
+    assert await page.locator("#counter *").count() == 0
+    assert not await page.locator(".inspector-link").is_visible()  # no inspector served here
+
+    # a tile is a link to its product page
+    await page.click("#catalog li.product[data-id='2'] a")
+    await page.wait_for_load_state("load")
+    assert page.url == f"{demo_url}/product/2"
+    assert await _text(page, "#product-detail .product-title") == "Wireless mouse"
+    assert await _text(page, "#product-detail .product-price") == "€35.50"
+    await page.screenshot(path=_shot("product.png"), full_page=True)
+
     missing = await page.goto(f"{demo_url}/no-such-page")
     assert missing is not None and missing.status == 404
+    assert await _text(page, "#header-user") == "Signed in as alice"  # the shell's header
+    assert await _text(page, "main .not-found h2") == "There is no page at /no-such-page."
+    assert await _colour(page, "#header h1") == HEADER_H1
+    await page.screenshot(path=_shot("not-found.png"), full_page=True)
 
     # another user (another cookie jar) has a session of their own
     stranger = await browser.new_context()
@@ -199,4 +221,23 @@ async def test_mfe_demo_shows_an_edited_app_on_the_next_navigation(
             assert await _text(page, ".catalog-intro") == after
             assert await page.locator("#catalog-list li").count() == 5  # still the whole app
             await page.screenshot(path=_shot("live-after.png"), full_page=True)
+            await page.close()
+
+
+async def test_the_footer_links_the_inspector_where_it_is_served(browser: Browser) -> None:
+    """``mfe serve --inspect`` (``inspected_app``) marks its pages: the shell's footer shows the
+    inspector link there, and it leads to the inspector."""
+    from orchestrator.dev import inspected_app
+
+    config = load_config(find_demo_config())
+    async with serve_app_dirs(config) as served:
+        app = inspected_app(served)
+        async with LoopbackASGIServer(app, lifespan="on") as shell:
+            page = await browser.new_page()
+            await _visit(page, f"{shell.url}catalog", "inspector-link.png")
+            link = page.locator(".inspector-link a")
+            assert await link.is_visible()
+            await link.click()
+            await page.wait_for_selector("#apps-body tr[data-app=catalog]", timeout=5000)
+            assert page.url == f"{shell.url}_mfe/inspector"
             await page.close()
