@@ -37,6 +37,14 @@ def _render(container: Any, state: dict[str, Any]) -> None:
     text = f"Signed in as {user}. Welcome back!" if user else "Nobody is signed in."
     for element in container.cssselect("#profile-status"):
         element.text = text
+    hint, href = (
+        ("Sign out with ", _LOGOUT_PATH) if user else ("Sign in with ", "/login?user=alice")
+    )
+    for element in container.cssselect("#profile-hint"):
+        for link in element.cssselect("a"):
+            link.set("href", href)
+            link.text = href
+        element.text = hint
 
 
 def _render_credit(container: Any, credit: str, signature: str | None) -> None:

@@ -373,21 +373,21 @@ class ComposeApp:
     ) -> None:
         """A 404: bare, or the config's ``not_found`` page in the shell with the layout apps (the
         only ones active), the session read for them but never started or kept."""
-        if config.not_found_html is None:
-            await out.whole(404, not_found(path, request_id=out.request_id))
-            return
-        flow = await self._sessions.open(
-            cookie, config.global_state, out.request_id, secure=out.secure
-        )
-        run = self._new_run(config, url, active, out.request_id)
-        try:
-            if flow.initial is not None:
-                run.init_global_state(flow.initial)
-            register_apps(run.orchestrator, config)
-            run.start(config.options)
-            await out.whole(404, await shell_not_found(run, config.not_found_html, path))
-        finally:
-            self._closing.spawn(run.aclose(self._close_timeout))
+        body = None
+        if config.not_found_html is not None:
+            flow = await self._sessions.open(
+                cookie, config.global_state, out.request_id, secure=out.secure
+            )
+            run = self._new_run(config, url, active, out.request_id)
+            try:
+                if flow.initial is not None:
+                    run.init_global_state(flow.initial)
+                register_apps(run.orchestrator, config)
+                run.start(config.options)
+                body = await shell_not_found(run, config.not_found_html, path)
+            finally:
+                self._closing.spawn(run.aclose(self._close_timeout))
+        await out.whole(404, body or not_found(path, request_id=out.request_id))
 
     def _route(self, config: ComposeConfig) -> Orchestrator:
         """One never-started orchestrator answering which apps a URL activates (no state)."""

@@ -47,17 +47,23 @@ class _Page(Protocol):
 
     async def wait_all(self) -> Any: ...
 
+    def container_html(self, selector: str) -> str | None: ...
+
     def fill(self, selector: str, html: str) -> None: ...
 
     @property
     def html(self) -> str: ...
 
 
-async def shell_not_found(run: _Page, message_html: str, path: str) -> str:
+async def shell_not_found(run: _Page, message_html: str, path: str) -> str | None:
     """A config's ``not_found`` page: the shell as its layout apps left it (each mounted, failed
-    or out of time), the message in the element marked ``data-mfe-not-found``."""
+    or out of time), the message in the element marked ``data-mfe-not-found``; ``None`` when the
+    shell has no such element (a ``ComposeConfig`` made by hand: ``load_config`` checks it)."""
     await run.wait_all()
-    run.fill(f"[{NOT_FOUND_MARK}]", message_html.replace(NOT_FOUND_PATH, html.escape(path)))
+    mark = f"[{NOT_FOUND_MARK}]"
+    if run.container_html(mark) is None:
+        return None
+    run.fill(mark, message_html.replace(NOT_FOUND_PATH, html.escape(path)))
     return run.html
 
 

@@ -535,3 +535,48 @@ async def test_the_demo_formats_prices_through_the_widgets_remote(
         profile = await client.get("/profile")
     assert "Prices by widgets 1.0.0 (money 1.0.0, shared singleton)" in catalog.text
     assert "Store credit: €25.00" in profile.text
+
+
+def _not_found_config(entry: str, shell: str) -> ComposeConfig:
+    return ComposeConfig(
+        shell_html=shell,
+        apps=(
+            AppConfig(
+                name="header", container="#header", active_rule=("/",), entry=entry, layout=True
+            ),
+        ),
+        options={"prefetch": False},
+        not_found_html="<p id='gone'>Nothing at {{path}}</p>",
+    )
+
+
+async def test_a_404_keeps_its_message_when_the_layout_app_fails() -> None:
+    shell = "<html><body><div id='header'></div><main data-mfe-not-found>x</main></body></html>"
+    with LoopbackServer() as upstream:
+        entry = upstream.url_for("/header/")
+        upstream.route("/header/", Reply(503, body="down"))
+        app = ComposeApp(_not_found_config(entry, shell), stream=False)
+        async with (
+            LoopbackASGIServer(app, lifespan="on") as server,
+            httpx.AsyncClient(base_url=server.url) as client,
+        ):
+            response = await client.get("/gone")
+    assert response.status_code == 404
+    page = lxml.html.fromstring(response.text)
+    assert _text(page, "main #gone") == "Nothing at /gone"
+    assert entry not in response.text and "503" not in response.text  # DESIGN §5
+
+
+async def test_a_hand_made_config_whose_shell_has_no_mark_gets_the_bare_404() -> None:
+    shell = "<html><body><div id='header'></div><main></main></body></html>"
+    with LoopbackServer() as upstream:
+        entry = upstream.url_for("/header/")
+        upstream.route("/header/", Reply(body="<nav>header</nav>"))
+        app = ComposeApp(_not_found_config(entry, shell), stream=False)
+        async with (
+            LoopbackASGIServer(app, lifespan="on") as server,
+            httpx.AsyncClient(base_url=server.url) as client,
+        ):
+            response = await client.get("/gone")
+    assert response.status_code == 404
+    assert "No micro-app and no shell route answers /gone." in response.text

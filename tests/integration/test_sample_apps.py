@@ -206,6 +206,8 @@ def test_login_route_signs_the_user_in_and_the_header_follows() -> None:
     assert user_line.text == "Signed in as alice"
     status = profile_props["container"].cssselect("#profile-status")[0]
     assert status.text.startswith("Signed in as alice")
+    (hint,) = profile_props["container"].cssselect("#profile-hint a")
+    assert (hint.get("href"), hint.text) == ("/logout", "/logout")  # signed in: how to leave
 
     # a later navigation to /login?user=bob while profile stays mounted signs bob in
     orchestrator = profile_props["orchestrator"]
@@ -224,6 +226,7 @@ def test_profile_route_alone_does_not_change_the_user() -> None:
     profile["mount"](props)
     assert state.state == {"user": ""}
     assert props["container"].cssselect("#profile-status")[0].text == "Nobody is signed in."
+    assert props["container"].cssselect("#profile-hint a")[0].get("href") == "/login?user=alice"
 
 
 # --- the demo config ---------------------------------------------------------------------------
