@@ -16,9 +16,10 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 
-import httpx
 from hishel import AsyncBaseStorage, CacheOptions, Entry, Headers, Request, Response
 from hishel.httpx import AsyncCacheTransport
+
+from ._aiohttp_transport import AiohttpTransport
 
 __all__ = ["Freshness", "MemoryStorage", "cache_transport", "freshness"]
 
@@ -71,14 +72,13 @@ def freshness(headers: Mapping[str, str]) -> Freshness:
 
 def cache_transport(
     *, max_bytes: int, max_entry_bytes: int
-) -> tuple[AsyncCacheTransport, MemoryStorage]:
-    """httpx's transport with hishel's RFC 9111 cache (shared cache rules) in front of it,
-    and its store."""
+) -> tuple[AsyncCacheTransport, AiohttpTransport, MemoryStorage]:
+    """The network transport with hishel's RFC 9111 cache (shared cache rules) in front of it;
+    the network transport alone (for responses known not to be storable); the cache's store."""
     storage = MemoryStorage(max_bytes=max_bytes, max_stream_size=max_entry_bytes)
-    transport = AsyncCacheTransport(
-        httpx.AsyncHTTPTransport(), storage=storage, rfc=CacheOptions(shared=True)
-    )
-    return transport, storage
+    network = AiohttpTransport()
+    transport = AsyncCacheTransport(network, storage=storage, rfc=CacheOptions(shared=True))
+    return transport, network, storage
 
 
 class MemoryStorage(AsyncBaseStorage):

@@ -37,7 +37,7 @@ from ._fetch import (
     decode_text,
     fetch_bytes,
 )
-from ._http_cache import MemoryStorage, cache_transport
+from ._http_cache import MemoryStorage, cache_transport, freshness
 from ._imported import ImportedEntry
 from ._live import Health, PageRecord
 from ._options import LiveOptions
@@ -164,6 +164,9 @@ class EntryLoader:
         self._asset_fresh: dict[str, float] = {}
         self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)
         self._http_store: MemoryStorage | None = None
+        self._direct: httpx.AsyncClient | None = None
+        """The same connections without the HTTP cache, for URLs that answered ``no-store``."""
+        self._unstorable: LRUCache[str, bool] = LRUCache(cache_size)
 
     # -- life cycle -------------------------------------------------------------------
     @property
@@ -172,13 +175,24 @@ class EntryLoader:
         if self._closed:
             raise RuntimeError("EntryLoader is closed")
         if self._client is None:
-            transport, self._http_store = cache_transport(
+            transport, network, self._http_store = cache_transport(
                 max_bytes=self.max_cache_bytes, max_entry_bytes=self.max_bytes
             )
             self._client = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=True, transport=transport
             )
+            self._direct = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=True, transport=network
+            )
         return self._client
+
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        """The cache's client, or (for a URL whose last answer was ``no-store``, which the
+        cache would only pass through) the same connections without it."""
+        client = self.client
+        if self._direct is not None and self._unstorable.get(url, False):
+            return self._direct
+        return client
 
     @property
     def closed(self) -> bool:
@@ -192,6 +206,9 @@ class EntryLoader:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._direct is not None:
+            await self._direct.aclose()
+            self._direct = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -244,9 +261,9 @@ class EntryLoader:
         time_limit: float | None = None,
         max_bytes: int | None = None,
     ) -> Fetched:
-        return await fetch_bytes(
+        fetched = await fetch_bytes(
             url,
-            client=lambda: self.client,
+            client=lambda: self._client_for(url),
             hook=self.fetch_hook,
             time_limit=self.timeout if time_limit is None else time_limit,
             max_bytes=self.max_bytes if max_bytes is None else max_bytes,
@@ -254,6 +271,11 @@ class EntryLoader:
             content_types=content_types,
             request_headers=request_headers,
         )
+        if self.fetch_hook is None and self._owns_client:
+            unstorable = not freshness(fetched.headers).storable
+            if unstorable or url in self._unstorable:
+                self._unstorable[url] = unstorable
+        return fetched
 
     async def fetch_text(
         self,
