@@ -326,22 +326,21 @@ class ComposeApp:
         without I/O, or (for a set of apps that made a kept page before) after the one
         revalidation an import would do."""
         loader = self._shared_loader()
-        entries = [self._entries.get(name) for name in active]
+        entries = [self._entries.get(name) or "" for name in active]
         if not all(entries):
             return None
-        versions = [loader.warm_version(entry) for entry in entries if entry]
-        if any(version is None for version in versions):
+        versions = [loader.warm_version(entry) for entry in entries]
+        if None in versions:
             if tuple(active) not in self._replayable:
                 return None
             try:
-                versions = list(
-                    await asyncio.gather(*(loader.settled_version(e) for e in entries if e))
-                )
+                versions = list(await asyncio.gather(*map(loader.settled_version, entries)))
             except Exception:  # the composed path says what failed, app by app
                 return None
-            if any(version is None for version in versions):
-                return None
-        return self.replay.get(PageReplay.key(active, [v for v in versions if v], root_path))
+        found = [version for version in versions if version is not None]
+        if len(found) != len(versions):
+            return None
+        return self.replay.get(PageReplay.key(active, found, root_path))
 
     async def _send_replayed(
         self, config: ComposeConfig, body: bytes, out: Response, cookie: str | None

@@ -12,17 +12,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 __all__ = ["PageKey", "PageReplay"]
 
 PageKey = tuple[tuple[str, ...], tuple[str, ...], str]
 """The active apps (in routing order), the entry version each runs, and the ASGI root path."""
-
-
-@dataclass(frozen=True)
-class _Page:
-    body: bytes
 
 
 class PageReplay:
@@ -32,7 +26,7 @@ class PageReplay:
         if max_bytes < 0:
             raise ValueError(f"PageReplay max_bytes must be >= 0, got {max_bytes}")
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
+        self._pages: OrderedDict[PageKey, bytes] = OrderedDict()
         self._bytes = 0
         self.hits = 0
         self.misses = 0
@@ -42,13 +36,13 @@ class PageReplay:
         return (tuple(active), tuple(versions), root_path)
 
     def get(self, key: PageKey) -> bytes | None:
-        page = self._pages.get(key)
-        if page is None:
+        body = self._pages.get(key)
+        if body is None:
             self.misses += 1
             return None
         self._pages.move_to_end(key)
         self.hits += 1
-        return page.body
+        return body
 
     def put(self, key: PageKey, body: bytes) -> None:
         """Keep ``body`` for ``key``; a page larger than the whole budget is not kept."""
@@ -56,12 +50,12 @@ class PageReplay:
             return
         old = self._pages.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
-        self._pages[key] = _Page(body)
+            self._bytes -= len(old)
+        self._pages[key] = body
         self._bytes += len(body)
         while self._bytes > self.max_bytes:
             _, evicted = self._pages.popitem(last=False)
-            self._bytes -= len(evicted.body)
+            self._bytes -= len(evicted)
 
     def clear(self) -> None:
         self._pages.clear()

@@ -193,3 +193,18 @@ async def test_page_started_is_sent_for_each_composed_page_and_not_for_a_replaye
         assert seen[1:] == [("http://localhost/shop", first.headers["x-request-id"])]
         await client.get("/shop")  # replayed: no orchestrator made
         assert len(seen) == 2
+
+
+def test_kept_pages_are_bounded_in_bytes_least_recently_used_first_out() -> None:
+    from orchestrator.asgi._replay import PageReplay
+
+    replay = PageReplay(max_bytes=10)
+    a, b, c = (PageReplay.key([n], ["v1"], "") for n in "abc")
+    replay.put(a, b"aaaa")
+    replay.put(b, b"bbbb")
+    assert replay.get(a) == b"aaaa"  # a is now the most recently used
+    replay.put(c, b"cccc")  # 12 bytes > 10: b goes
+    assert replay.get(b) is None and replay.get(a) == b"aaaa" and replay.get(c) == b"cccc"
+    assert replay.size_bytes == 8
+    replay.put(a, b"x" * 11)  # larger than the whole budget: not kept, the old page stays
+    assert replay.get(a) == b"aaaa"
