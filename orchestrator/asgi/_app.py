@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from .._tasks import TaskSet
 from ..config import ComposeConfig, shell_fragments
 from ..status import BROKEN_STATUSES
+from ._assets import ASSET_PATH, AssetProxy
 from ._factory import OrchestratorFactory, SessionOrchestrator, register_apps
 from ._keys import Signer, secret_keys
 from ._pages import bad_gateway, error_url, not_found, page, server_error, shell_not_found
@@ -85,6 +86,7 @@ class ComposeApp:
         max_sessions: int | None = None,
         global_state: Mapping[str, Any] | None = None,
         replay_bytes: int = 32_000_000,
+        asset_proxy: bool = True,
     ) -> None:
         if max_sessions is not None:
             warnings.warn(
@@ -170,6 +172,17 @@ class ComposeApp:
         self.replay = PageReplay(replay_bytes)
         """Pages of apps that run no code, kept by entry versions (``replay_bytes=0``: off)."""
         self._replayable: set[tuple[str, ...]] = set()
+        self.assets: AssetProxy | None = (
+            AssetProxy(
+                self._entries,
+                timeout=10.0 if loader is None else loader.timeout,
+                max_bytes=20_000_000 if loader is None else loader.max_bytes,
+            )
+            if asset_proxy and self._config is not None
+            else None
+        )
+        """``/_mfe/<app>/<path>``: apps' files from this origin; pages name them so."""
+        self._start_options: dict[str, dict[str, Any]] = {}
         if self._config is not None:
             self._route(self._config)  # a registration the app layer refuses fails here, once
 
@@ -229,6 +242,8 @@ class ComposeApp:
             await self._router.aclose()
             self._router = None
         await self.sessions.aclose()
+        if self.assets is not None:
+            await self.assets.aclose()
         if self._federation is not None:
             await self._federation.aclose()
             self._federation = None
@@ -270,6 +285,9 @@ class ComposeApp:
             await out.whole(405, body, extra=[(b"allow", b"GET, HEAD")])
             return
         path = _route_path(scope)
+        if self.assets is not None and self.assets.handles(path):
+            await self.assets(scope, receive, send, path, request_id)
+            return
         target = quote(path, safe="/:@!$&'()*+,;=-._~")
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
@@ -313,7 +331,7 @@ class ComposeApp:
             if flow.initial is not None:
                 run.init_global_state(flow.initial)
             register_apps(run.orchestrator, config)
-            run.start(config.options)
+            run.start(self._options(config, out.root_path))
             if self.stream and self._cut is not None:
                 await self._stream(run, self._cut, out, flow)
             else:
@@ -382,7 +400,7 @@ class ComposeApp:
                 if flow.initial is not None:
                     run.init_global_state(flow.initial)
                 register_apps(run.orchestrator, config)
-                run.start(config.options)
+                run.start(self._options(config, out.root_path))
                 body = await shell_not_found(run, config.not_found_html, path)
             finally:
                 self._closing.spawn(run.aclose(self._close_timeout))
@@ -568,6 +586,16 @@ class ComposeApp:
             self._closing.spawn(_bounded_close(orchestrator, self._close_timeout))
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _options(self, config: ComposeConfig, root_path: str) -> dict[str, Any]:
+        """The config's start options, with apps' files named on this origin (the proxy)."""
+        options = self._start_options.get(root_path)
+        if options is None:
+            options = dict(config.options)
+            if self.assets is not None and "asset_path" not in options:
+                options["asset_path"] = root_path.rstrip("/") + ASSET_PATH
+            self._start_options[root_path] = options
+        return options
 
     def _exists(self, active: Iterable[str], path: str) -> bool:
         return path in self._shell_routes or any(n not in self._layout_apps for n in active)

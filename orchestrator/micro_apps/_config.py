@@ -54,6 +54,7 @@ class Configuration(TypedDict, total=False):
     get_template: Callable[[str], str] | None
     exclude_asset_filter: Callable[[str], bool] | None
     script_mode: Literal["passthrough", "drop"]
+    asset_path: str | None
 
 
 class LifecycleHooks(TypedDict, total=False):
@@ -76,6 +77,7 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
     "get_template": None,
     "exclude_asset_filter": None,
     "script_mode": "passthrough",
+    "asset_path": None,
 }
 _SANDBOX_KEYS = frozenset({"strict_style_isolation", "experimental_style_isolation", "loose"})
 _APP_KEYS = frozenset(
@@ -127,6 +129,13 @@ def check_configuration(options: Mapping[str, Any], where: str) -> dict[str, Any
     mode = options.get("script_mode", "passthrough")
     if mode not in ("passthrough", "drop"):
         raise ValueError(f"{where}: script_mode must be 'passthrough' or 'drop', got {mode!r}")
+    asset_path = options.get("asset_path")
+    if asset_path is not None and not (
+        isinstance(asset_path, str) and asset_path.startswith("/") and asset_path.endswith("/")
+    ):
+        raise ValueError(
+            f"{where}: asset_path must be a path that starts and ends with '/', got {asset_path!r}"
+        )
     return dict(options)
 
 

@@ -85,6 +85,7 @@ class LoadedApp:
             sandbox=configuration.get("sandbox", True),
             script_mode=configuration.get("script_mode", "passthrough"),
             exclude_asset_filter=configuration.get("exclude_asset_filter"),
+            asset_path=configuration.get("asset_path"),
         )
         self.imported: ImportedEntry | None = None
         self.sandbox: Sandbox | None = None

@@ -20,6 +20,7 @@ from lxml import etree
 from css_scoper import app_prefix
 
 from .._version import __version__
+from ._rebase import Rebase
 from ._styles import StyleContext, inline_style
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class WrapperOptions:
     sandbox: bool | dict[str, Any] = True
     script_mode: ScriptMode = "passthrough"
     exclude_asset_filter: Callable[[str], bool] | None = None
+    asset_path: str | None = None
+    """Where the shell's origin serves apps' files (``/_mfe/``): URLs on an app's entry origin
+    become ``<asset_path><app>/<path>`` (the composer's asset proxy); ``None`` leaves them."""
 
     @property
     def strict_style_isolation(self) -> bool:
@@ -72,10 +76,10 @@ class WrapperOptions:
         )
 
     @property
-    def key(self) -> tuple[str, str, int]:
+    def key(self) -> tuple[str, str, int, str | None]:
         """What tells two ways of building a wrapper apart (for the loader's wrapper cache)."""
         sandbox = json.dumps(self.sandbox, sort_keys=True)
-        return (sandbox, self.script_mode, id(self.exclude_asset_filter))
+        return (sandbox, self.script_mode, id(self.exclude_asset_filter), self.asset_path)
 
     def excluded(self, url: str | None) -> bool:
         return (
@@ -142,6 +146,10 @@ async def build_wrapper(
         for script in imported.scripts:
             if not script.is_python:
                 holder.append(_browser_script(script))
+    entry_url = imported.requested_url
+    if options.asset_path is not None and entry_url and "://" in entry_url:
+        name = app_name or instance_id
+        Rebase.for_app(options.asset_path, name, entry_url, imported.base_url).tree(holder)
     return wrapper
 
 
