@@ -1,4 +1,9 @@
-"""``AsyncOnceCache``: results by key, where concurrent callers share one computation."""
+"""``AsyncOnceCache``: results by key, where concurrent callers share one computation.
+
+``SharedRuns`` is the sharing on its own: the first caller for a key runs the work inline, in
+its own task (no task is made and no loop turn spent when nobody else waits, the common case of
+one import at a time), and the callers that come while it runs wait for its outcome.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,60 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["AsyncOnceCache"]
+__all__ = ["AsyncOnceCache", "SharedRuns"]
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class _LeaderCancelled(Exception):
+    """The caller running the work was cancelled: a waiter runs it again for itself."""
+
+
+class SharedRuns(Generic[K]):
+    """At most one run of the work per key at a time; callers that come meanwhile share it.
+
+    The first caller awaits the work directly. A waiter is shielded: its own cancellation never
+    cancels the run. If the runner is cancelled, its waiters are not: one of them runs the work
+    again (what a waiter gets is always an outcome of the work, never someone else's cancel).
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[K, asyncio.Future[object]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._running
+
+    async def run(self, key: K, work: Callable[[], Awaitable[V]]) -> V:
+        while True:
+            running = self._running.get(key)
+            if running is None:
+                break
+            try:
+                shared: V = await asyncio.shield(running)  # type: ignore[arg-type]
+                return shared
+            except _LeaderCancelled:
+                continue  # the runner was cancelled: run it ourselves (or join the next runner)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            value = await work()
+        except asyncio.CancelledError:
+            _settle(future, _LeaderCancelled())
+            raise
+        except BaseException as error:
+            _settle(future, error)
+            raise
+        finally:
+            if self._running.get(key) is future:
+                del self._running[key]
+        future.set_result(value)
+        return value
+
+
+def _settle(future: asyncio.Future[object], error: BaseException) -> None:
+    future.set_exception(error)
+    future.exception()  # retrieved: a run nobody waited for must not log "never retrieved"
 
 
 class AsyncOnceCache(Generic[K, V]):
@@ -25,7 +80,7 @@ class AsyncOnceCache(Generic[K, V]):
         self, *, max_weight: int | None = None, weigh: Callable[[V], int] | None = None
     ) -> None:
         self._done: OrderedDict[K, V] = OrderedDict()
-        self._running: dict[K, asyncio.Future[V]] = {}
+        self._runs: SharedRuns[K] = SharedRuns()
         self._max_weight = max_weight
         self._weigh = weigh
         self._weights: dict[K, int] = {}
@@ -59,19 +114,14 @@ class AsyncOnceCache(Generic[K, V]):
             if self._max_weight is not None:
                 self._done.move_to_end(key)
             return self._done[key]
-        running = self._running.get(key)
-        if running is None:
-            running = asyncio.ensure_future(self._run(key, compute))
-            self._running[key] = running
-        return await asyncio.shield(running)
+        return await self._runs.run(key, lambda: self._compute(key, compute))
 
-    async def _run(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        try:
-            value = await compute()
-            self._keep(key, value)
-            return value
-        finally:
-            self._running.pop(key, None)
+    async def _compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        if key in self._done:  # kept by a run that ended while this caller waited to start
+            return self._done[key]
+        value = await compute()
+        self._keep(key, value)
+        return value
 
     def _keep(self, key: K, value: V) -> None:
         if self._max_weight is None or self._weigh is None:

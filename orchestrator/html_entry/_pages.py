@@ -8,7 +8,6 @@ manifest, is a new version: ``entry-updated`` is sent and the health timer resta
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
@@ -19,6 +18,7 @@ from typing import Any
 from blinker import NamedSignal
 
 from .._urls import resolve_url
+from ._cache import SharedRuns
 from ._fetch import Fetched
 from ._http_cache import freshness
 from ._live import MANIFEST_HEADER, VERSION_HEADER, Health, HealthTimer, Manifest, PageRecord
@@ -57,7 +57,7 @@ class EntryPages:
         self.options = options
         self._hooked = hooked
         self.records: dict[str, PageRecord] = {}
-        self._running: dict[str, asyncio.Future[PageRecord]] = {}
+        self._runs: SharedRuns[str] = SharedRuns()
         self._health: dict[str, HealthTimer] = {}
         self._users: dict[tuple[str, str], int] = {}
         self._good: dict[str, str] = {}
@@ -88,16 +88,7 @@ class EntryPages:
             record = self.fresh(url)
             if record is not None:
                 return record
-        running = self._running.get(url)
-        if running is None or running.done():  # a finished one is not reused, even this tick
-            running = asyncio.ensure_future(self._revalidate(url, force))
-            self._running[url] = running
-            running.add_done_callback(lambda done: self._finished(url, done))
-        return await asyncio.shield(running)
-
-    def _finished(self, url: str, done: asyncio.Future[PageRecord]) -> None:
-        if self._running.get(url) is done:
-            del self._running[url]
+        return await self._runs.run(url, lambda: self._revalidate(url, force))
 
     async def _revalidate(self, url: str, force: bool) -> PageRecord:
         record = self.records.get(url)
