@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -224,13 +225,20 @@ def build_local_remote(remote: RemoteConfig, out: Path, *, types: bool) -> None:
     )
 
 
-async def compose(config: ComposeConfig, path: str) -> str:
-    """The composed HTML of ``path``: apps served for the occasion, one orchestrator."""
+async def compose(config: ComposeConfig, path: str, *, asset_path: str | None = "/_mfe/") -> str:
+    """The composed HTML of ``path``: apps served for the occasion, one orchestrator.
+
+    Apps' files are named by ``asset_path`` (the composer's proxy paths, so the page works when
+    ``mfe serve`` serves it after this returns); ``None`` keeps the app servers' own URLs."""
     from .asgi import start_orchestrator
     from .federation import Federation
     from .html_entry import EntryLoader
 
     async with serve_app_dirs(config) as served, EntryLoader() as loader:
+        if asset_path is not None and "asset_path" not in served.options:
+            served = dataclasses.replace(
+                served, options={**served.options, "asset_path": asset_path}
+            )
         remotes = [{"name": r.name, "entry": r.entry} for r in served.remotes if r.entry]
         async with Federation("shell", remotes=remotes, loader=loader) as federation:
             orchestrator = await start_orchestrator(
@@ -245,11 +253,12 @@ async def compose(config: ComposeConfig, path: str) -> str:
                 await orchestrator.aclose()
 
 
-def compose_once(config_path: str | Path, path: str) -> str:
+def compose_once(config_path: str | Path, path: str, *, absolute_urls: bool = False) -> str:
     """``mfe compose CONFIG PATH``: print-ready composed HTML for one path."""
     if not path.startswith("/"):
         raise ValueError(f"the path to compose must start with '/', got {path!r}")
-    return asyncio.run(compose(load_config(config_path), path))
+    asset_path = None if absolute_urls else "/_mfe/"
+    return asyncio.run(compose(load_config(config_path), path, asset_path=asset_path))
 
 
 def find_demo_config(cwd: Path | None = None) -> Path:

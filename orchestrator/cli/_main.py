@@ -67,6 +67,12 @@ def _build_parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="print the composed HTML for one path")
     compose.add_argument("config", help="a TOML config: shell, apps, options")
     compose.add_argument("path", help="the path to compose, e.g. /catalog")
+    compose.add_argument(
+        "--absolute-urls",
+        action="store_true",
+        help="name apps' files by their servers' URLs (reachable deployments) instead of the "
+        "composer's /_mfe/<app>/ paths (the default: the page works when mfe serve serves it)",
+    )
 
     serve_app = commands.add_parser("serve-app", help="serve one app with its manifest")
     serve_app.add_argument("dir")
@@ -152,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compose":
             from ..serve import compose_once
 
-            sys.stdout.write(compose_once(args.config, args.path))
+            sys.stdout.write(compose_once(args.config, args.path, absolute_urls=args.absolute_urls))
         else:
             sys.stdout.write(_inspect(args.entry_url, args.json))
     except (OrchestratorError, OSError, ValueError) as exc:

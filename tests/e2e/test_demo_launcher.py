@@ -119,3 +119,13 @@ def test_compose_once_returns_the_composed_page() -> None:
     page = compose_once(ROOT / "demo" / "demo.toml", "/catalog")
     assert page.count('class="product"') == 5
     assert 'data-qiankun="header"' in page and "Not signed in" in page
+
+
+def test_compose_output_names_proxy_paths_unless_asked_for_absolute_urls() -> None:
+    """The apps' servers are gone once compose returns: the page names the files by the
+    composer's /_mfe/ paths (mfe serve answers them), or by absolute URLs when asked."""
+    page = compose_once(ROOT / "demo" / "demo.toml", "/catalog")
+    assert "127.0.0.1" not in page
+    assert "/_mfe/catalog/style.css" in page
+    absolute = compose_once(ROOT / "demo" / "demo.toml", "/catalog", absolute_urls=True)
+    assert "http://127.0.0.1:" in absolute and "/_mfe/catalog/" not in absolute

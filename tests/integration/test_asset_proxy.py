@@ -53,9 +53,7 @@ def _config(upstream: LoopbackServer) -> ComposeConfig:
     return ComposeConfig(
         shell_html=SHELL,
         apps=(
-            AppConfig(
-                "catalog", "#content", ("/catalog",), entry=upstream.url_for("/catalog/")
-            ),
+            AppConfig("catalog", "#content", ("/catalog",), entry=upstream.url_for("/catalog/")),
         ),
         options={"prefetch": False},
     )
@@ -89,7 +87,9 @@ async def test_relative_urls_of_the_template_are_rebased_and_shell_routes_kept(
         text = (await client.get("/catalog")).text
     expect = {
         "logo": 'src="/_mfe/catalog/catalog/img/logo.png"',
-        "srcset": 'srcset="/_mfe/catalog/catalog/img/logo.png 1x, /_mfe/catalog/img/logo@2x.png 2x"',
+        "srcset": (
+            'srcset="/_mfe/catalog/catalog/img/logo.png 1x, /_mfe/catalog/img/logo@2x.png 2x"'
+        ),
         "poster": 'poster="/_mfe/catalog/catalog/poster.jpg"',
         "style": "url(/_mfe/catalog/catalog/img/bg.png)",
         "route": 'href="/product/3"',
