@@ -330,8 +330,9 @@ class ComposeApp:
         try:
             if flow.initial is not None:
                 run.init_global_state(flow.initial)
-            register_apps(run.orchestrator, config)
-            run.start(self._options(config, out.root_path))
+            options = self._options(config, out.root_path)
+            register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
+            run.start(options)
             if self.stream and self._cut is not None:
                 await self._stream(run, self._cut, out, flow)
             else:
@@ -399,8 +400,9 @@ class ComposeApp:
             try:
                 if flow.initial is not None:
                     run.init_global_state(flow.initial)
-                register_apps(run.orchestrator, config)
-                run.start(self._options(config, out.root_path))
+                options = self._options(config, out.root_path)
+                register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
+                run.start(options)
                 body = await shell_not_found(run, config.not_found_html, path)
             finally:
                 self._closing.spawn(run.aclose(self._close_timeout))

@@ -73,7 +73,7 @@ async def start_orchestrator(
     try:
         if config.global_state is not None:
             orchestrator.init_global_state(dict(config.global_state))
-        register_apps(orchestrator, config)
+        register_apps(orchestrator, config, asset_path=config.options.get("asset_path"))
         await orchestrator.start(**dict(config.options))
     except BaseException:
         await orchestrator.aclose()
@@ -81,18 +81,23 @@ async def start_orchestrator(
     return orchestrator
 
 
-def register_apps(orchestrator: Any, config: ComposeConfig) -> None:
+def register_apps(
+    orchestrator: Any, config: ComposeConfig, *, asset_path: str | None = None
+) -> None:
     """Register a config's apps: qiankun-style ones directly, those that export a Garfish
-    ``provider`` through ``Garfish`` (routed by the same tab)."""
+    ``provider`` through ``Garfish`` (routed by the same tab; ``asset_path`` names their files
+    as the start option of that name does qiankun-style apps')."""
     orchestrator.register_micro_apps(
         [app.registration() for app in config.apps if app.kind != "garfish"]
     )
     garfish_apps = [app for app in config.apps if app.kind == "garfish"]
     if garfish_apps:
-        _register_garfish_apps(orchestrator, garfish_apps)
+        _register_garfish_apps(orchestrator, garfish_apps, asset_path)
 
 
-def _register_garfish_apps(orchestrator: Any, apps: list[AppConfig]) -> None:
+def _register_garfish_apps(
+    orchestrator: Any, apps: list[AppConfig], asset_path: str | None
+) -> None:
     from ..garfish import Garfish
 
     registrations = []
@@ -106,6 +111,7 @@ def _register_garfish_apps(orchestrator: Any, apps: list[AppConfig]) -> None:
                 "active_when": rules[0] if len(rules) == 1 else _any_rule(rules),
                 "dom_getter": app.container,
                 "props": dict(app.props),
+                "asset_path": asset_path,
             }
         )
     Garfish(orchestrator).run({"apps": registrations})

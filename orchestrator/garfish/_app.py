@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox import Window, run_scripts
 
+from .._rebase import Rebase
 from .._tasks import maybe_await
 from ._container import Container, build_container, render_node
 from ._errors import WARN_PREFIX
@@ -162,6 +163,7 @@ class GarfishApp:
                 self._host.next_key(),
                 self.resources.imported,
                 self.resources.style_texts,
+                self._rebase(),
             )
             await self._add_container()
             await self._run_scripts()
@@ -255,6 +257,13 @@ class GarfishApp:
         return True
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _rebase(self) -> Rebase | None:
+        imported, asset_path = self.resources.imported, self.app_info.asset_path
+        entry_url = imported.requested_url
+        if asset_path is None or not entry_url or "://" not in entry_url:
+            return None
+        return Rebase.for_app(asset_path, self.name, entry_url, imported.base_url)
 
     async def _add_container(self) -> None:
         assert self.container is not None

@@ -19,6 +19,7 @@ from .._tasks import maybe_await
 from ._errors import DomGetterError
 
 if TYPE_CHECKING:
+    from .._rebase import Rebase
     from ..dom import Document
     from ..html_entry import ImportedEntry
 
@@ -57,7 +58,11 @@ class Container:
 
 
 def build_container(
-    name: str, key: int, imported: ImportedEntry, style_texts: Sequence[str | None]
+    name: str,
+    key: int,
+    imported: ImportedEntry,
+    style_texts: Sequence[str | None],
+    rebase: Rebase | None = None,
 ) -> Container:
     """A fresh container holding a copy of the entry's template, stylesheets inlined with their
     ``url()``s made absolute (Garfish turns each ``<link>`` into a ``<style>``)."""
@@ -80,6 +85,8 @@ def build_container(
             body.text = first.tail
             nodes = nodes[1:]
         body.extend(nodes)
+    if rebase is not None:
+        rebase.tree(element)
     return Container(element, body)
 
 

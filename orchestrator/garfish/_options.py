@@ -39,6 +39,7 @@ _APP_SETTINGS = frozenset(
         "insulation_variable",
         "no_check_provider",
         "async_provider_timeout",
+        "asset_path",
     }
 )
 APP_KEYS = frozenset({"name"}) | _APP_SETTINGS | frozenset(APP_HOOKS)
@@ -70,6 +71,9 @@ class AppInfo:
     async_provider_timeout: float = DEFAULT_ASYNC_PROVIDER_TIMEOUT
     hooks: dict[str, Listener] = dataclasses.field(default_factory=dict)
     """The app's own app hooks (its registration's, else the options'; error hooks rethrow)."""
+    asset_path: str | None = None
+    """Where the shell's origin serves apps' files (the composer's ``/_mfe/``): URLs on the
+    entry's origin are named ``<asset_path><app>/<path>`` (our addition; ``None`` leaves them)."""
     root_path: str | None = None
     """Where the router mounted it (``basename`` + its ``active_when``)."""
 
@@ -105,6 +109,9 @@ def _check_settings(settings: Mapping[str, Any], app: str | None) -> None:
         elif key == "async_provider_timeout":
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{where}async_provider_timeout must be seconds >= 0")
+        elif key == "asset_path":
+            if value is not None and not (isinstance(value, str) and value.startswith("/")):
+                raise TypeError(f"{where}asset_path must be a path starting with '/'")
         elif key == "dom_getter":
             usable = value is None or isinstance(value, str) or callable(value)
             if not usable and not hasattr(value, "append"):

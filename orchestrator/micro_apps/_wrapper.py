@@ -19,8 +19,8 @@ from lxml import etree
 
 from css_scoper import app_prefix
 
+from .._rebase import Rebase
 from .._version import __version__
-from ._rebase import Rebase
 from ._styles import StyleContext, inline_style
 
 if TYPE_CHECKING:

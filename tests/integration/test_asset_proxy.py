@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from lxml import etree
 
 from orchestrator.asgi import ComposeApp
 from orchestrator.config import AppConfig, ComposeConfig
@@ -200,3 +201,20 @@ async def test_asset_proxy_false_keeps_app_urls(upstream: LoopbackServer) -> Non
         proxied = await client.get("/_mfe/catalog/catalog/img/logo.png")
     assert upstream.url_for("/catalog/app.js") in page.text
     assert proxied.status_code == 404
+
+
+async def test_a_garfish_container_is_rebased_too() -> None:
+    from orchestrator._rebase import Rebase
+    from orchestrator.garfish._container import build_container
+    from orchestrator.html_entry import EntryLoader
+
+    async def fetch(url: str) -> str:
+        return '<div><img src="img/a.png"><a href="/home">home</a></div>'
+
+    async with EntryLoader(fetch=fetch) as loader:
+        imported = await loader.import_entry("http://10.1.2.3:9000/counter/")
+    rebase = Rebase.for_app("/_mfe/", "counter", imported.requested_url, imported.base_url)
+    container = build_container("counter", 1, imported, [], rebase)
+    html = etree.tostring(container.element, encoding="unicode")
+    assert 'src="/_mfe/counter/counter/img/a.png"' in html
+    assert 'href="/home"' in html and "10.1.2.3" not in html

@@ -19,7 +19,7 @@ from lxml import etree
 
 from css_scoper import rewrite_urls
 
-from .._urls import resolve_url
+from ._urls import resolve_url
 
 __all__ = ["Rebase"]
 
