@@ -414,6 +414,7 @@ class ComposeApp:
             from ..micro_apps import Orchestrator
 
             self._router = Orchestrator(config.shell_html, loader=self._shared_loader())
+            self._router.start_warning_delay = None  # only matches routes: never started
             self._router.register_micro_apps(self._registrations(config))
         return self._router
 

@@ -219,3 +219,19 @@ async def test_a_garfish_container_is_rebased_too() -> None:
     html = etree.tostring(container.element, encoding="unicode")
     assert 'src="/_mfe/counter/counter/img/a.png"' in html
     assert 'href="/home"' in html and "10.1.2.3" not in html
+
+
+async def test_the_route_matcher_never_warns_that_it_was_not_started(
+    upstream: LoopbackServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ComposeApp's one never-started orchestrator only matches routes: single-spa's "start()
+    has not been called" warning would be noise in every ``mfe serve`` log."""
+    import asyncio
+
+    from orchestrator.micro_apps import Orchestrator
+
+    monkeypatch.setattr(Orchestrator, "start_warning_delay", 0.01)
+    async with _client(ComposeApp(_config(upstream))) as client:
+        assert (await client.get("/catalog")).status_code == 200
+        await asyncio.sleep(0.2)
+    assert "has not been called" not in caplog.text
