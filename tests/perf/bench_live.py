@@ -9,18 +9,24 @@ Rows (``input``: the anchors' 5 KB ``app_index.html`` with its stylesheet and sc
   revalidate (304)   the entry is stale (``no-cache``): a conditional request answered 304, a
                      hash of the body; no decode, no parse; assets pinned to the version
   fresh (max-age)    within max-age: no I/O at all (today's warm path)
-and ``live_polling``: CPU used by this process (loader, 100 app servers, uvicorn) while 100
-watched apps long-poll manifests that never change, as a share of one core.
+The import rows' app server runs in a child process: ``cpu_ms_per_op`` (and ``cpu_vs_cold``) is
+the composer's own CPU, what the "< 10 % of a cold import" target is about; ``ms_per_op`` is
+wall time, the child's work included. And ``live_polling``: CPU used by this process (loader,
+100 app servers, uvicorn) while 100 watched apps long-poll manifests that never change, as a
+share of one core.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import socket
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +63,55 @@ def make_app(directory: Path, body: str) -> None:
 
 
 async def time_box(fn: Callable[[], Awaitable[object]]) -> dict[str, Any]:
+    """Wall time per op, and this process's CPU per op: the app server runs in a child process,
+    so ``cpu_ms_per_op`` is what the composer itself pays (the issue's "cost")."""
     for _ in range(5):  # warm-up
         await fn()
-    ops = []
+    ops, cpu = [], []
     for _ in range(RUNS):
-        calls, start = 0, time.perf_counter()
+        calls, start, used = 0, time.perf_counter(), time.process_time()
         while calls < 3 or time.perf_counter() - start < RUN_SECONDS:
             await fn()
             calls += 1
         ops.append(calls / (time.perf_counter() - start))
-    return summarize(ops)
+        cpu.append(1000 * (time.process_time() - used) / calls)
+    return {**summarize(ops), "cpu_ms_per_op": float(f"{statistics.median(cpu):.4g}")}
+
+
+@contextlib.asynccontextmanager
+async def app_process(directory: Path, max_age: int) -> AsyncIterator[str]:
+    """``AppServer(directory)`` under uvicorn in a child process on a free 127.0.0.1 port: its
+    CPU is not this process's. Yields its base URL; stopped (bounded) on exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = (
+        "import sys, uvicorn; from orchestrator.publish import AppServer; "
+        "uvicorn.run(AppServer(sys.argv[1], name='bench', max_age=int(sys.argv[2])), "
+        "host='127.0.0.1', port=int(sys.argv[3]), log_level='warning', lifespan='off')"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, str(directory), str(max_age), str(port)
+    )
+    try:
+        for _ in range(200):  # bounded: 10 s
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            break
+        else:
+            raise RuntimeError(f"the app server on port {port} did not start")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        child.terminate()
+        try:
+            await asyncio.wait_for(child.wait(), 5)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
 
 
 async def import_rows(name: str, body: str) -> list[dict[str, Any]]:
@@ -75,12 +120,8 @@ async def import_rows(name: str, body: str) -> list[dict[str, Any]]:
         directory = Path(folder)
         make_app(directory, body)
         for label, max_age in (("cold import", 0), ("revalidate (304)", 0), ("fresh", 3600)):
-            app = AppServer(directory, name="bench", max_age=max_age)
-            async with (
-                LoopbackASGIServer(app, lifespan="off") as server,
-                EntryLoader() as loader,
-            ):
-                url = server.url + "index.html"
+            async with app_process(directory, max_age) as base, EntryLoader() as loader:
+                url = base + "index.html"
 
                 async def once(loader: EntryLoader = loader, url: str = url) -> object:
                     imported = await loader.import_entry(url)
@@ -100,9 +141,10 @@ async def import_rows(name: str, body: str) -> list[dict[str, Any]]:
                     if label.startswith("revalidate"):
                         row["check"] = {"revalidations": loader.pages.revalidations}
             rows.append({"bench": "live", "name": label, "input": name, **row})
-    cold_ms = rows[0]["ms_per_op"]
+    cold_ms, cold_cpu = rows[0]["ms_per_op"], rows[0]["cpu_ms_per_op"]
     for row in rows:
         row["vs_cold"] = float(f"{row['ms_per_op'] / cold_ms:.4g}")
+        row["cpu_vs_cold"] = float(f"{row['cpu_ms_per_op'] / cold_cpu:.4g}")
     return rows
 
 
