@@ -18,6 +18,7 @@ from lxml import etree
 
 from .._urls import UrlResolver
 from ..errors import EntrySyntaxError
+from ._attributes import MAX_ATTRIBUTES, check_attributes
 
 __all__ = ["Extracted", "Script", "Style", "extract_config", "extract_page"]
 
@@ -178,26 +179,32 @@ def new_parser(*, keep_comments: bool = False) -> etree.HTMLParser:
 
 
 def extract_page(
-    html: str, public_path: str, parser: etree.HTMLParser, *, where: str | None = None
+    html: str,
+    public_path: str,
+    parser: etree.HTMLParser,
+    *,
+    where: str | None = None,
+    max_attributes: int = MAX_ATTRIBUTES,
 ) -> Extracted:
     """Parse an HTML entry, extract its assets, and leave placeholders in the template.
 
     ``where`` (the entry URL) is named in errors.
     """
     try:
-        return _extract_page(html, public_path, parser, where)
+        return _extract_page(html, public_path, parser, where, max_attributes)
     except ValueError:
         # lxml cannot hold the control characters XML forbids (a browser reports them as parse
         # errors and goes on); they are dropped and the page is read again.
         cleaned = _XML_FORBIDDEN.sub("", html)
         if cleaned == html:
             raise
-        return _extract_page(cleaned, public_path, parser, where)
+        return _extract_page(cleaned, public_path, parser, where, max_attributes)
 
 
 def _extract_page(
-    html: str, public_path: str, parser: etree.HTMLParser, where: str | None
+    html: str, public_path: str, parser: etree.HTMLParser, where: str | None, max_attributes: int
 ) -> Extracted:
+    check_attributes(html, max_attributes, where)
     root = _parse_document(html, parser)
     state = _State(public_path, where)
     for node in list(root.iter("base", "link", "style", "script")):
@@ -238,8 +245,11 @@ def extract_config(
     styles: Iterable[str],
     public_path: str,
     parser: etree.HTMLParser,
+    *,
+    max_attributes: int = MAX_ATTRIBUTES,
 ) -> Extracted:
     """A config entry: style placeholders, then ``html`` as given, then script placeholders."""
+    check_attributes(html, max_attributes, "config entry")
     state = _State(public_path, "config entry")
     holder = lxml.html.fragment_fromstring(html or "", create_parent="div", parser=parser)
     lead: list[etree._Element] = []

@@ -26,6 +26,7 @@ from .._lru import LRUCache
 from .._selectors import SelectorCache
 from .._urls import default_public_path, is_absolute_http_url
 from ..errors import EntryLoadError, UntrustedOriginError
+from ._attributes import MAX_ATTRIBUTES
 from ._cache import AsyncOnceCache
 from ._extract import Extracted, extract_config, extract_page, new_parser
 from ._fetch import (
@@ -89,6 +90,8 @@ class EntryLoader:
     makes has hishel's cache as its transport, so a stale page costs a conditional request and,
     when it did not change, a hash (parses are keyed by the body's hash). A given ``client`` is
     used as it is: stale pages are fetched again in full, and still not re-parsed if unchanged.
+    ``max_assets`` bounds the scripts and stylesheets one entry may list, ``max_attributes`` the
+    attributes of one element (lxml builds them in quadratic time), each an ``EntryLoadError``.
     ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
     """
 
@@ -103,6 +106,7 @@ class EntryLoader:
         cache_size: int = 512,
         asset_origins: Iterable[str] | None = None,
         max_assets: int = 100,
+        max_attributes: int = MAX_ATTRIBUTES,
         max_cache_bytes: int = 64_000_000,
         resolve: Resolve | None = None,
         live: LiveOptions | None = None,
@@ -115,7 +119,10 @@ class EntryLoader:
             raise ValueError(f"EntryLoader max_assets must not be negative, got {max_assets!r}")
         self.timeout = timeout
         self.max_bytes = max_bytes
+        if max_attributes < 1:
+            raise ValueError(f"EntryLoader max_attributes must be positive, got {max_attributes!r}")
         self.max_assets = max_assets
+        self.max_attributes = max_attributes
         self.max_cache_bytes = max_cache_bytes
         self.fetch_hook = fetch
         self.trusted_origins: tuple[str, ...] = (
@@ -244,6 +251,7 @@ class EntryLoader:
             trusted_origins=self.trusted_origins,
             asset_origins=self.asset_origins,
             max_assets=self.max_assets,
+            max_attributes=self.max_attributes,
             max_cache_bytes=self.max_cache_bytes,
             resolve=self._resolve,
             live=self.live,
@@ -491,10 +499,14 @@ class EntryLoader:
 
     async def _extract(self, html: str, public_path: str, where: str) -> Extracted:
         if len(html) < OFF_LOOP_BYTES:
-            return extract_page(html, public_path, self._parser, where=where)
+            return extract_page(
+                html, public_path, self._parser, where=where, max_attributes=self.max_attributes
+            )
         # a parser of its own: lxml parsers are not to be shared between threads
         return await asyncio.to_thread(
-            lambda: extract_page(html, public_path, new_parser(), where=where)
+            lambda: extract_page(
+                html, public_path, new_parser(), where=where, max_attributes=self.max_attributes
+            )
         )
 
     def _public_path(self, url: str) -> str:
@@ -534,7 +546,14 @@ class EntryLoader:
 
         async def compute() -> ImportedEntry:
             text = get_template(html) if get_template is not None else html
-            extracted = extract_config(text, scripts, styles, public_path, self._config_parser)
+            extracted = extract_config(
+                text,
+                scripts,
+                styles,
+                public_path,
+                self._config_parser,
+                max_attributes=self.max_attributes,
+            )
             self._check_budget("config entry", extracted)
             return ImportedEntry(None, public_path, extracted, self)
 

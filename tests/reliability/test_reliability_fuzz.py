@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from css_scoper import scope_css
 from orchestrator import ImportedEntry
+from orchestrator.errors import EntrySyntaxError
 
 CSS_PIECES = [
     "{", "}", ";", ":", ",", " ", "\n", ".a", "#b", "c", "*", "html", "body", ":root", "&",
@@ -173,7 +174,12 @@ HTML_ADVERSARIES: dict[str, Builder] = {
     "many scripts": lambda n: '<script src="a.js"></script>' * (n // 4),
     "many inline scripts": lambda n: "<script>x=1</script>" * (n // 4),
     "many stylesheets": lambda n: '<link rel="stylesheet" href="s.css">' * (n // 4),
-    "many attributes": lambda n: "<div " + " ".join(f"a{i}=x" for i in range(n)) + ">",
+    # max_attributes (512) bounds one element; past it the page is refused, in linear time
+    "many attributes": lambda n: (
+        ("<div " + " ".join(f"a{i}=x" for i in range(500)) + ">") * (n // 500)
+    ),
+    "too many attributes": lambda n: "<div " + " ".join(f"a{i}=x" for i in range(n)) + ">",
+    "too many quoted '>'": lambda n: "<div " + " ".join(f'a{i}=">"' for i in range(n)) + ">",
     "unclosed comments": lambda n: "<!--" * n,
     "angle brackets": lambda n: "<" * (n * 4),
     "unclosed script": lambda n: "<script>" + "</scrip" * n,
@@ -204,10 +210,12 @@ def test_scope_css_time_grows_linearly(case: str) -> None:
 
 @pytest.mark.parametrize("case", list(HTML_ADVERSARIES))
 def test_import_entry_time_grows_linearly(case: str) -> None:
+    refused = case.startswith("too many")
+
     def run(html: str) -> object:
         # the asset budget would refuse the many-asset pages early: this measures the parser
         result = asyncio.run(import_page(html, max_assets=10**6))
-        assert isinstance(result, ImportedEntry)
+        assert isinstance(result, EntrySyntaxError if refused else ImportedEntry), result
         return result
 
     _assert_linear(HTML_ADVERSARIES[case], run, 2000)
