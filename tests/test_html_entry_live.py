@@ -12,6 +12,7 @@ from email.utils import formatdate
 import pytest
 from hishel import Entry, Headers, Request, Response
 
+from orchestrator._lru import LRUCache
 from orchestrator.errors import OrchestratorError
 from orchestrator.html_entry import EntryLoader
 from orchestrator.html_entry._http_cache import HEURISTIC_CAP, MemoryStorage
@@ -184,3 +185,31 @@ async def test_watcher_ignores_bad_and_backward_manifests(caplog: pytest.LogCapt
 
 async def _page() -> str:
     return "<html><body><p>static</p></body></html>"
+
+
+async def test_per_url_state_is_bounded_by_cache_size() -> None:
+    # a composer asked for ever new URLs (a query string per build, say) keeps the recent ones
+    async def fetch(url: str) -> str:
+        return f"<html><body><p>{url}</p><script src='a.js'></script></body></html>"
+
+    async with EntryLoader(fetch=fetch, cache_size=16) as loader:
+        urls = [f"http://apps.test/a/index.html?v={i}" for i in range(200)]
+        for url in urls:
+            await loader.import_entry(url)
+        pages = loader.pages
+        assert len(pages.records) == len(pages._health) == len(pages._good) == 16
+        assert len(loader._entries) == len(loader._served) == 16
+        # the most recent URL is still known, an old one is not (it would be fetched again)
+        assert pages.peek(urls[-1]) is not None
+        assert pages.peek(urls[0]) is None
+        again = await loader.import_entry(urls[-1])
+        assert again is await loader.import_entry(urls[-1])
+
+
+def test_an_lru_cache_reports_what_it_evicts() -> None:
+    closed: list[str] = []
+    cache: LRUCache[str, str] = LRUCache(2, on_evict=lambda key, value: closed.append(key))
+    for key in "abc":
+        cache[key] = key
+    assert closed == ["a"]
+    assert list(cache) == ["b", "c"]

@@ -74,13 +74,20 @@ class AsyncOnceCache(Generic[K, V]):
 
     With ``max_weight`` and ``weigh``, the least recently used results are dropped once their
     total weight (bytes, say) passes the bound; a single result heavier than it is not kept.
+    With ``max_items``, once there are more results than that.
     """
 
     def __init__(
-        self, *, max_weight: int | None = None, weigh: Callable[[V], int] | None = None
+        self,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[V], int] | None = None,
+        max_items: int | None = None,
     ) -> None:
         self._done: OrderedDict[K, V] = OrderedDict()
         self._runs: SharedRuns[K] = SharedRuns()
+        self._bounded = max_weight is not None or max_items is not None
+        self._max_items = max_items
         self._max_weight = max_weight
         self._weigh = weigh
         self._weights: dict[K, int] = {}
@@ -111,7 +118,7 @@ class AsyncOnceCache(Generic[K, V]):
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         if key in self._done:
-            if self._max_weight is not None:
+            if self._bounded:
                 self._done.move_to_end(key)
             return self._done[key]
         return await self._runs.run(key, lambda: self._compute(key, compute))
@@ -126,6 +133,10 @@ class AsyncOnceCache(Generic[K, V]):
     def _keep(self, key: K, value: V) -> None:
         if self._max_weight is None or self._weigh is None:
             self._done[key] = value
+            if self._max_items is not None:
+                self._done.move_to_end(key)
+                while len(self._done) > self._max_items:
+                    self._done.popitem(last=False)
             return
         weight = self._weigh(value)
         if weight > self._max_weight:

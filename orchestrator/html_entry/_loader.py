@@ -140,7 +140,9 @@ class EntryLoader:
         self._assets: AsyncOnceCache[str, tuple[Fetched, str]] = AsyncOnceCache(
             max_weight=max_cache_bytes, weigh=_asset_weight
         )
-        self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache()
+        self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache(
+            max_items=cache_size
+        )
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
         self._scoped = ScopedCSSCache(maxsize=cache_size)
         self._verified: LRUCache[tuple[int, str], Fetched] = LRUCache(cache_size)
@@ -164,9 +166,10 @@ class EntryLoader:
             sender=self,
             options=self.live,
             hooked=fetch is not None,
+            cache_size=cache_size,
         )
         self.pages.on_change = self._assets_changed
-        self._served: dict[tuple[Any, ...], tuple[ImportedEntry, str]] = {}
+        self._served: LRUCache[tuple[Any, ...], tuple[ImportedEntry, str]] = LRUCache(cache_size)
         """What each (url, public path, template hook) serves now, and the version it is."""
         self._asset_fresh: dict[str, float] = {}
         self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)

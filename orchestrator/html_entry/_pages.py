@@ -17,6 +17,7 @@ from typing import Any
 
 from blinker import NamedSignal
 
+from .._lru import LRUCache
 from .._urls import resolve_url
 from ._cache import SharedRuns
 from ._fetch import Fetched
@@ -47,6 +48,7 @@ class EntryPages:
         sender: Any,
         options: LiveOptions,
         hooked: bool,
+        cache_size: int = 512,
     ) -> None:
         self._fetch = fetch
         self._decode = decode
@@ -56,11 +58,14 @@ class EntryPages:
         self._sender = sender
         self.options = options
         self._hooked = hooked
-        self.records: dict[str, PageRecord] = {}
+        # per URL, bounded: a composer asked for ever new URLs keeps the recent ``cache_size``
+        self.records: LRUCache[str, PageRecord] = LRUCache(cache_size)
         self._runs: SharedRuns[str] = SharedRuns()
-        self._health: dict[str, HealthTimer] = {}
+        self._health: LRUCache[str, HealthTimer] = LRUCache(
+            cache_size, on_evict=lambda url, timer: timer.close()
+        )
         self._users: dict[tuple[str, str], int] = {}
-        self._good: dict[str, str] = {}
+        self._good: LRUCache[str, str] = LRUCache(cache_size)
         """The last version of each URL that was parsed without error."""
         self.on_manifest: Callable[[str, PageRecord], None] | None = None
         """Called when a page announces a manifest (the watcher picks it up)."""
