@@ -61,7 +61,9 @@ class ComposeApp:
     ``global_state`` so a factory's sessions start when a request changes it). ``layout_apps``
     are apps active everywhere that do not make a path exist; ``shell_routes`` are paths the
     shell answers alone. A factory's pages are sent whole (it hides the slots); a config's
-    stream unless ``stream=False``.
+    stream unless ``stream=False``. The loader this app makes (when none is given) long-polls
+    the manifest of every app that announces one, so a redeploy shows within seconds
+    (``watch=False``: only when a page's freshness runs out).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class ComposeApp:
         global_state: Mapping[str, Any] | None = None,
         replay_bytes: int = 32_000_000,
         asset_proxy: bool = True,
+        watch: bool = True,
     ) -> None:
         if max_sessions is not None:
             warnings.warn(
@@ -161,6 +164,7 @@ class ComposeApp:
         self._close_timeout = close_timeout
         self._loader = loader
         self._owns_loader = loader is None
+        self._watch = watch
         self._router: Orchestrator | None = None
         self._closing = TaskSet()
         self._sweeper: asyncio.Task[None] | None = None
@@ -627,6 +631,10 @@ class ComposeApp:
             if config is not None and config.asset_origins is not None:
                 options["asset_origins"] = config.asset_origins
             self._loader = EntryLoader(**options)
+            if self._watch:
+                # an app that publishes a manifest (x-mfe-manifest: 1) is long-polled, so a
+                # redeploy is seen within seconds, not only when its page's max-age runs out
+                self._loader.watch()
         return self._loader
 
 

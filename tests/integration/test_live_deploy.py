@@ -495,3 +495,47 @@ async def test_an_asset_of_another_version_marks_its_entry_stale(tmp_path: Path)
         await loader.import_entry(url)  # fresh by max-age, yet asked again
         assert len(recorder.statuses("/index.html")) >= 2
         assert not loader.pages.peek(url).stale  # type: ignore[union-attr]
+
+
+async def test_a_composer_with_its_own_loader_long_polls_what_mfe_serve_serves(
+    tmp_path: Path,
+) -> None:
+    """``mfe serve`` makes its loader itself: it watches manifests, so a redeploy shows within
+    2 s though the page is fresh for a minute; ``watch=False`` waits for the minute."""
+    (tmp_path / "index.html").write_text('<p id="ver">catalog v1</p>')
+    app = AppServer(tmp_path, name="catalog", max_age=60, hold=5.0)
+    recorder = Recorder(app)
+    async with LoopbackASGIServer(recorder, lifespan="off") as catalog_server:
+        config = ComposeConfig(
+            shell_html="<html><body><div id='catalog'></div></body></html>",
+            apps=(
+                AppConfig(
+                    name="catalog",
+                    container="#catalog",
+                    active_rule=("/catalog",),
+                    entry=catalog_server.url + "index.html",
+                ),
+            ),
+            options={"prefetch": False},
+            shell_routes=("/",),
+        )
+        watching, still = ComposeApp(config, secret_key="k"), ComposeApp(config, watch=False)
+        async with (
+            LoopbackASGIServer(watching, lifespan="on") as shell,
+            LoopbackASGIServer(still, lifespan="on") as other,
+            httpx.AsyncClient() as visitor,
+        ):
+            for base in (shell.url, other.url):
+                assert "catalog v1" in (await visitor.get(base + "catalog")).text
+            async with asyncio.timeout(2):  # the watcher's first download of the manifest
+                while not recorder.statuses("/manifest.json"):
+                    await asyncio.sleep(0.02)
+            (tmp_path / "index.html").write_text('<p id="ver">catalog v2</p>')
+            app.bump()
+            async with asyncio.timeout(2):  # within 2 s of the change, by the long-poll
+                while "catalog v2" not in (await visitor.get(shell.url + "catalog")).text:
+                    await asyncio.sleep(0.05)
+            assert "catalog v1" in (await visitor.get(other.url + "catalog")).text
+        await watching.aclose()
+        await still.aclose()
+        await app.aclose()
