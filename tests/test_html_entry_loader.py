@@ -339,7 +339,7 @@ async def test_handler_routes_see_each_request(server: LoopbackServer) -> None:
 
     server.route(path, handler=handler)
     await import_entry(server.url_for(path))
-    assert len(agents) == 1 and "httpx" in agents[0]
+    assert len(agents) == 1 and agents[0].startswith("mfe-orchestrator/")
 
 
 async def test_a_page_that_fails_to_extract_is_fetched_again(server: LoopbackServer) -> None:
@@ -431,3 +431,29 @@ async def test_integrity_is_checked_for_each_metadata_on_a_cached_asset() -> Non
             with pytest.raises(IntegrityError):
                 await loader.fetch_text(url, integrity=bad)
         assert server.count("/a.css") == 1
+
+
+async def test_an_app_servers_cookie_is_never_sent_back(server: LoopbackServer) -> None:
+    # the composer fetches for every visitor: a cookie one app server sets must not come back
+    # on later requests, to it or to another app (the loader's requests keep no cookie jar)
+    path = fresh() + "/index.html"
+    cookies: list[str | None] = []
+
+    def handler(request: RecordedRequest) -> Reply:
+        cookies.append(request.headers.get("cookie"))
+        return Reply(
+            body='<link rel="stylesheet" href="s.css"><p>ok</p>',
+            headers={"set-cookie": "sid=secret; Path=/", "cache-control": "no-cache"},
+        )
+
+    def style(request: RecordedRequest) -> Reply:
+        cookies.append(request.headers.get("cookie"))
+        return Reply(body="p{}", content_type="text/css")
+
+    server.route(path, handler=handler)
+    server.route(path.replace("index.html", "s.css"), handler=style)
+    async with EntryLoader() as loader:
+        entry = await loader.import_entry(server.url_for(path))
+        await entry.get_external_style_sheets()
+        await loader.import_entry(server.url_for(path))  # asked again (no-cache)
+    assert cookies == [None, None, None]

@@ -22,6 +22,7 @@ from types import MappingProxyType
 import httpx
 
 from .._urls import resolve_url
+from .._version import __version__
 from ..errors import EntryLoadError, IntegrityError
 from ._encodings import lookup as lookup_encoding
 
@@ -31,10 +32,13 @@ __all__ = [
     "FetchHook",
     "Fetched",
     "HopCheck",
+    "Send",
     "check_integrity",
+    "client_sender",
     "decode_html",
     "decode_text",
     "fetch_bytes",
+    "transport_sender",
 ]
 
 ACCEPT_ENCODING = "gzip, deflate"
@@ -94,10 +98,44 @@ class Fetched:
         return None
 
 
+Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+"""One request, its response streamed (redirects are the caller's to follow)."""
+
+
+def client_sender(client: httpx.AsyncClient) -> Send:
+    """``Send`` through a client the user gave: its own hooks, cookies and transport apply."""
+
+    async def send(request: httpx.Request) -> httpx.Response:
+        return await client.send(request, stream=True, follow_redirects=False)
+
+    return send
+
+
+USER_AGENT = f"mfe-orchestrator/{__version__} (python-httpx/{httpx.__version__})"
+"""What the loader's own requests say they are (app servers' logs tell the composer apart)."""
+_DEFAULT_HEADERS = (("user-agent", USER_AGENT), ("accept", "*/*"))
+
+
+def transport_sender(transport: httpx.AsyncBaseTransport, timeout: float) -> Send:
+    """``Send`` straight to a transport (the loader's own): no client machinery per request,
+    and no cookie jar, so no app's cookies are ever kept or sent to another."""
+    limits = httpx.Timeout(timeout).as_dict()
+
+    async def send(request: httpx.Request) -> httpx.Response:
+        for name, value in _DEFAULT_HEADERS:
+            request.headers.setdefault(name, value)
+        request.extensions = {"timeout": limits}
+        response = await transport.handle_async_request(request)
+        response.request = request
+        return response
+
+    return send
+
+
 async def fetch_bytes(
     url: str,
     *,
-    client: Callable[[], httpx.AsyncClient],
+    client: Callable[[], Send],
     hook: FetchHook | None,
     time_limit: float,
     max_bytes: int,
@@ -141,7 +179,7 @@ async def fetch_bytes(
 
 async def _follow(
     url: str,
-    client: httpx.AsyncClient,
+    send: Send,
     max_bytes: int,
     check_hop: HopCheck | None,
     content_types: frozenset[str] | None,
@@ -162,7 +200,8 @@ async def _follow(
                 raise type(refused)(refused.url, reason) from None
         hops.append(current)
         headers = {**(request_headers or {}), "accept-encoding": ACCEPT_ENCODING}
-        async with client.stream("GET", current, headers=headers, follow_redirects=False) as reply:
+        reply = await send(httpx.Request("GET", current, headers=headers))
+        try:
             location = reply.headers.get("location")
             if reply.status_code in _REDIRECTS and location:
                 try:
@@ -183,6 +222,8 @@ async def _follow(
                 headers=_header_map(reply.headers),
                 from_cache=bool(getattr(status, "from_cache", False)),
             )
+        finally:
+            await reply.aclose()
 
 
 async def _read_bounded(url: str, reply: httpx.Response, max_bytes: int) -> bytes:

@@ -33,10 +33,13 @@ from ._fetch import (
     Fetched,
     FetchHook,
     HopCheck,
+    Send,
     check_integrity,
+    client_sender,
     decode_html,
     decode_text,
     fetch_bytes,
+    transport_sender,
 )
 from ._http_cache import MemoryStorage, cache_transport, freshness
 from ._imported import ImportedEntry
@@ -176,6 +179,7 @@ class EntryLoader:
         self._http_store: MemoryStorage | None = None
         self._direct: httpx.AsyncClient | None = None
         """The same connections without the HTTP cache, for URLs that answered ``no-store``."""
+        self._senders: tuple[Send, Send] | None = None
         self._unstorable: LRUCache[str, bool] = LRUCache(cache_size)
 
     # -- life cycle -------------------------------------------------------------------
@@ -194,15 +198,21 @@ class EntryLoader:
             self._direct = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=True, transport=network
             )
+            self._senders = (
+                transport_sender(transport, self.timeout),
+                transport_sender(network, self.timeout),
+            )
         return self._client
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
-        """The cache's client, or (for a URL whose last answer was ``no-store``, which the
-        cache would only pass through) the same connections without it."""
+    def _sender_for(self, url: str) -> Send:
+        """How the loader's requests are sent: through a given client as it is; else straight
+        to the cache's transport, or (for a URL whose last answer was ``no-store``, which the
+        cache would only pass through) to the same connections without it."""
         client = self.client
-        if self._direct is not None and self._unstorable.get(url, False):
-            return self._direct
-        return client
+        if self._senders is None:
+            return client_sender(client)
+        cached, direct = self._senders
+        return direct if self._unstorable.get(url, False) else cached
 
     @property
     def closed(self) -> bool:
@@ -219,6 +229,7 @@ class EntryLoader:
         if self._direct is not None:
             await self._direct.aclose()
             self._direct = None
+        self._senders = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -274,7 +285,7 @@ class EntryLoader:
     ) -> Fetched:
         fetched = await fetch_bytes(
             url,
-            client=lambda: self._client_for(url),
+            client=lambda: self._sender_for(url),
             hook=self.fetch_hook,
             time_limit=self.timeout if time_limit is None else time_limit,
             max_bytes=self.max_bytes if max_bytes is None else max_bytes,
