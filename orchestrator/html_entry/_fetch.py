@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import httpx
 
+from .._lru import LRUCache
 from .._urls import resolve_url
 from .._version import __version__
 from ..errors import EntryLoadError, IntegrityError
@@ -98,14 +99,15 @@ class Fetched:
         return None
 
 
-Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
-"""One request, its response streamed (redirects are the caller's to follow)."""
+Send = Callable[[str, Mapping[str, str]], Awaitable[httpx.Response]]
+"""A GET of a URL with headers, its response streamed (redirects are the caller's to follow)."""
 
 
 def client_sender(client: httpx.AsyncClient) -> Send:
     """``Send`` through a client the user gave: its own hooks, cookies and transport apply."""
 
-    async def send(request: httpx.Request) -> httpx.Response:
+    async def send(url: str, headers: Mapping[str, str]) -> httpx.Response:
+        request = client.build_request("GET", url, headers=headers)
         return await client.send(request, stream=True, follow_redirects=False)
 
     return send
@@ -113,18 +115,24 @@ def client_sender(client: httpx.AsyncClient) -> Send:
 
 USER_AGENT = f"mfe-orchestrator/{__version__} (python-httpx/{httpx.__version__})"
 """What the loader's own requests say they are (app servers' logs tell the composer apart)."""
-_DEFAULT_HEADERS = (("user-agent", USER_AGENT), ("accept", "*/*"))
+_DEFAULT_HEADERS = {"user-agent": USER_AGENT, "accept": "*/*"}
 
 
-def transport_sender(transport: httpx.AsyncBaseTransport, timeout: float) -> Send:
+def transport_sender(
+    transport: httpx.AsyncBaseTransport, timeout: float, urls: LRUCache[str, httpx.URL]
+) -> Send:
     """``Send`` straight to a transport (the loader's own): no client machinery per request,
-    and no cookie jar, so no app's cookies are ever kept or sent to another."""
-    limits = httpx.Timeout(timeout).as_dict()
+    and no cookie jar, so no app's cookies are ever kept or sent to another. ``urls`` keeps
+    parsed URLs (the same few are asked for on every page)."""
+    extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
-    async def send(request: httpx.Request) -> httpx.Response:
-        for name, value in _DEFAULT_HEADERS:
-            request.headers.setdefault(name, value)
-        request.extensions = {"timeout": limits}
+    async def send(url: str, headers: Mapping[str, str]) -> httpx.Response:
+        parsed = urls.get(url)
+        if parsed is None:
+            parsed = urls[url] = httpx.URL(url)
+        request = httpx.Request(
+            "GET", parsed, headers={**_DEFAULT_HEADERS, **headers}, extensions=extensions
+        )
         response = await transport.handle_async_request(request)
         response.request = request
         return response
@@ -200,7 +208,7 @@ async def _follow(
                 raise type(refused)(refused.url, reason) from None
         hops.append(current)
         headers = {**(request_headers or {}), "accept-encoding": ACCEPT_ENCODING}
-        reply = await send(httpx.Request("GET", current, headers=headers))
+        reply = await send(current, headers)
         try:
             location = reply.headers.get("location")
             if reply.status_code in _REDIRECTS and location:

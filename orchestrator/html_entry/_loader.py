@@ -132,6 +132,7 @@ class EntryLoader:
             ("loopback",) if trusted_origins is None else tuple(trusted_origins)
         )
         self.asset_origins: tuple[str, ...] = tuple(asset_origins or ())
+        self._cache_size = cache_size
         self._trusted = OriginRules(self.trusted_origins, cache_size=cache_size)
         self._asset_rules = AssetRules(self.asset_origins, resolve=resolve, cache_size=cache_size)
         self._resolve = resolve
@@ -198,9 +199,10 @@ class EntryLoader:
             self._direct = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=True, transport=network
             )
+            urls: LRUCache[str, httpx.URL] = LRUCache(self._cache_size)
             self._senders = (
-                transport_sender(transport, self.timeout),
-                transport_sender(network, self.timeout),
+                transport_sender(transport, self.timeout, urls),
+                transport_sender(network, self.timeout, urls),
             )
         return self._client
 
