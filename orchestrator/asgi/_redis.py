@@ -117,7 +117,7 @@ class RedisSessionStore:
                 delay = min(delay * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     async def aclose(self) -> None:
         if self._listener is not None:
