@@ -15,9 +15,10 @@ import hashlib
 import hmac
 import re
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, Protocol
 
 import httpx
 
@@ -26,6 +27,7 @@ from .._urls import resolve_url
 from .._version import __version__
 from ..errors import EntryLoadError, IntegrityError
 from ._encodings import lookup as lookup_encoding
+from ._http1 import Http1Pool, Target
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -39,6 +41,7 @@ __all__ = [
     "decode_html",
     "decode_text",
     "fetch_bytes",
+    "pool_sender",
     "transport_sender",
 ]
 
@@ -99,7 +102,22 @@ class Fetched:
         return None
 
 
-Send = Callable[[str, Mapping[str, str]], Awaitable[httpx.Response]]
+class Response(Protocol):
+    """What the loader reads of a response: ``httpx.Response``, or the pool's own ``Reply``."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason_phrase(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def extensions(self) -> Mapping[str, Any]: ...
+    def aiter_raw(self) -> AsyncIterator[bytes]: ...
+    async def aclose(self) -> None: ...
+
+
+Send = Callable[[str, Mapping[str, str]], Awaitable[Response]]
 """A GET of a URL with headers, its response streamed (redirects are the caller's to follow)."""
 
 
@@ -126,7 +144,7 @@ def transport_sender(
     parsed URLs (the same few are asked for on every page)."""
     extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
-    async def send(url: str, headers: Mapping[str, str]) -> httpx.Response:
+    async def send(url: str, headers: Mapping[str, str]) -> Response:
         parsed = urls.get(url)
         if parsed is None:
             parsed = urls[url] = httpx.URL(url)
@@ -136,6 +154,19 @@ def transport_sender(
         response = await transport.handle_async_request(request)
         response.request = request
         return response
+
+    return send
+
+
+def pool_sender(pool: Http1Pool, timeout: float, targets: LRUCache[str, Target]) -> Send:
+    """``Send`` straight to the loader's connections, no httpx types made (for URLs the cache
+    would only pass through); ``targets`` keeps parsed URLs."""
+
+    async def send(url: str, headers: Mapping[str, str]) -> Response:
+        target = targets.get(url)
+        if target is None:
+            target = targets[url] = Target.parse(url)
+        return await pool.get(target, {**_DEFAULT_HEADERS, **headers}, timeout)
 
     return send
 
@@ -234,7 +265,7 @@ async def _follow(
             await reply.aclose()
 
 
-async def _read_bounded(url: str, reply: httpx.Response, max_bytes: int) -> bytes:
+async def _read_bounded(url: str, reply: Response, max_bytes: int) -> bytes:
     """The decoded body, refused as soon as it would exceed ``max_bytes``."""
     declared = reply.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -330,7 +361,9 @@ async def _from_hook(url: str, result: httpx.Response | str | bytes, max_bytes: 
     return Fetched(url, body, content_type, (url,), text_charset=charset, headers=headers)
 
 
-def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
+def _header_map(headers: Mapping[str, str]) -> Mapping[str, str]:
+    if not isinstance(headers, httpx.Headers):  # the pool's: lower-case names, joined already
+        return MappingProxyType(headers)
     joined: dict[str, str] = {}
     for name, value in headers.multi_items():
         joined[name] = f"{joined[name]}, {value}" if name in joined else value
@@ -345,7 +378,7 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _check_status(url: str, response: httpx.Response) -> None:
+def _check_status(url: str, response: Response) -> None:
     if not 200 <= response.status_code < 300:
         phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
         raise EntryLoadError(url, f"HTTP status {response.status_code}{phrase}")

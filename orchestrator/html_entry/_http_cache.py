@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from hishel import AsyncBaseStorage, CacheOptions, Entry, Headers, Request, Response
 from hishel.httpx import AsyncCacheTransport
 
-from ._aiohttp_transport import AiohttpTransport
+from ._http1 import Http1Pool, Http1Transport
 
 __all__ = ["Freshness", "MemoryStorage", "cache_transport", "freshness"]
 
@@ -71,12 +71,12 @@ def freshness(headers: Mapping[str, str]) -> Freshness:
 
 
 def cache_transport(
-    *, max_bytes: int, max_entry_bytes: int
-) -> tuple[AsyncCacheTransport, AiohttpTransport, MemoryStorage]:
-    """The network transport with hishel's RFC 9111 cache (shared cache rules) in front of it;
-    the network transport alone (for responses known not to be storable); the cache's store."""
+    pool: Http1Pool, *, timeout: float, max_bytes: int, max_entry_bytes: int
+) -> tuple[AsyncCacheTransport, Http1Transport, MemoryStorage]:
+    """The pool as an httpx transport with hishel's RFC 9111 cache (shared cache rules) in front
+    of it; the same without the cache; the cache's store."""
     storage = MemoryStorage(max_bytes=max_bytes, max_stream_size=max_entry_bytes)
-    network = AiohttpTransport()
+    network = Http1Transport(pool, timeout)
     transport = AsyncCacheTransport(network, storage=storage, rfc=CacheOptions(shared=True))
     return transport, network, storage
 

@@ -39,8 +39,10 @@ from ._fetch import (
     decode_html,
     decode_text,
     fetch_bytes,
+    pool_sender,
     transport_sender,
 )
+from ._http1 import Http1Pool, Target
 from ._http_cache import MemoryStorage, cache_transport, freshness
 from ._imported import ImportedEntry
 from ._live import Health, PageRecord
@@ -178,8 +180,8 @@ class EntryLoader:
         self._asset_fresh: dict[str, float] = {}
         self._watcher = ManifestWatcher(self.pages, self._poll_manifest, self.live)
         self._http_store: MemoryStorage | None = None
-        self._direct: httpx.AsyncClient | None = None
-        """The same connections without the HTTP cache, for URLs that answered ``no-store``."""
+        self._pool: Http1Pool | None = None
+        """The loader's own connections, under the HTTP cache and without it."""
         self._senders: tuple[Send, Send] | None = None
         self._unstorable: LRUCache[str, bool] = LRUCache(cache_size)
 
@@ -190,19 +192,21 @@ class EntryLoader:
         if self._closed:
             raise RuntimeError("EntryLoader is closed")
         if self._client is None:
-            transport, network, self._http_store = cache_transport(
-                max_bytes=self.max_cache_bytes, max_entry_bytes=self.max_bytes
+            pool = self._pool = Http1Pool()
+            transport, _, self._http_store = cache_transport(
+                pool,
+                timeout=self.timeout,
+                max_bytes=self.max_cache_bytes,
+                max_entry_bytes=self.max_bytes,
             )
             self._client = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=True, transport=transport
             )
-            self._direct = httpx.AsyncClient(
-                timeout=self.timeout, follow_redirects=True, transport=network
-            )
             urls: LRUCache[str, httpx.URL] = LRUCache(self._cache_size)
+            targets: LRUCache[str, Target] = LRUCache(self._cache_size)
             self._senders = (
                 transport_sender(transport, self.timeout, urls),
-                transport_sender(network, self.timeout, urls),
+                pool_sender(pool, self.timeout, targets),
             )
         return self._client
 
@@ -228,9 +232,9 @@ class EntryLoader:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
-        if self._direct is not None:
-            await self._direct.aclose()
-            self._direct = None
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
         self._senders = None
 
     async def __aenter__(self) -> Self:
