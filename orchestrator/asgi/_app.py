@@ -50,6 +50,9 @@ __all__ = ["ComposeApp"]
 _log = logging.getLogger("orchestrator.asgi")
 
 _MAX_STATE_BYTES = 64_000
+REPLAY_WAIT = 0.05
+"""Seconds a kept page waits for its no-store entries' refetches before the page is composed
+instead (streamed, each app within its own timeout): a slow app never holds the shell back."""
 
 
 class ComposeApp:
@@ -356,10 +359,17 @@ class ComposeApp:
         if None in versions:
             if tuple(active) not in self._replayable:
                 return None
-            try:
-                versions = list(await asyncio.gather(*map(loader.settled_version, entries)))
-            except Exception:  # the composed path says what failed, app by app
+            checks = [asyncio.ensure_future(loader.settled_version(entry)) for entry in entries]
+            _, pending = await asyncio.wait(checks, timeout=REPLAY_WAIT)
+            if pending:
+                # an app is slow to answer: compose, so the shell streams and each app has its
+                # own timeout (the composed imports join these same fetches)
+                for check in pending:
+                    check.add_done_callback(_retrieved)
                 return None
+            if any(check.exception() is not None for check in checks):
+                return None  # the composed path says what failed, app by app
+            versions = [check.result() for check in checks]
         found = [version for version in versions if version is not None]
         if len(found) != len(versions):
             return None
@@ -636,6 +646,12 @@ class ComposeApp:
                 # redeploy is seen within seconds, not only when its page's max-age runs out
                 self._loader.watch()
         return self._loader
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """A check nobody waits for any more: its outcome is read so asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _failed_notice(app: str, request_id: str) -> str:

@@ -310,3 +310,42 @@ async def test_trusted_origins_of_the_config_reach_the_loader(
         response = await client.get("/content")
     assert response.status_code == 200 and "no code from there" in response.text
     assert any("trusted" in r.getMessage() for r in caplog.records)
+
+
+_NO_STORE = {"cache-control": "no-store"}
+
+
+async def test_a_replayed_page_still_streams_when_its_app_turns_slow(
+    upstream: LoopbackServer, serve: Any
+) -> None:
+    """A no-store page is replayed after one refetch of each entry; an app that has turned slow
+    must not hold the shell back (nor add its wait to the app's own timeout)."""
+    fast = Reply(body="<article id='quick'>content</article>", headers=_NO_STORE)
+    slow = dataclasses.replace(fast, delay=2.0)
+    upstream.route("/content/", fast)
+    url = await serve(ComposeApp(_config(upstream, timeout=5.0)))
+    for _ in range(2):  # composed, then kept: the next pages are replayed
+        response, first, _total, body = await _timed_get(url + "content", warm=False)
+        assert response.status_code == 200 and b"quick" in body
+    assert upstream.count("/content/") == 2  # no-store: asked again for the second page
+    upstream.route("/content/", slow)
+    response, first, total, body = await _timed_get(url + "content")
+    assert response.status_code == 200 and b"quick" in body
+    assert first < 0.1, f"first body byte after {first * 1000:.0f} ms"
+    assert total >= 1.9
+
+
+async def test_a_replayed_apps_hang_costs_only_its_timeout(
+    upstream: LoopbackServer, serve: Any
+) -> None:
+    fast = Reply(body="<article id='quick'>content</article>", headers=_NO_STORE)
+    upstream.route("/content/", fast)
+    config = _config(upstream, timeout=0.3, fallback="<p id='fb'>resting</p>")
+    url = await serve(ComposeApp(config))
+    for _ in range(2):
+        response, _first, _total, body = await _timed_get(url + "content", warm=False)
+        assert b"quick" in body
+    upstream.route("/content/", dataclasses.replace(fast, delay=30.0))
+    response, _first, total, body = await _timed_get(url + "content")
+    assert response.status_code == 200 and b"resting" in body and b"header" in body
+    assert total < 1.5, f"the page took {total:.2f} s"
