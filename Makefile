@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
 PACKAGES := orchestrator sandbox css_scoper
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -15,6 +16,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The demo needs only the `serve` extra (uvicorn, starlette, watchfiles), not the test toolchain.
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[serve]'
+	touch $(DEMO_STAMP)
 
 # Debian's Chromium drives the browser tests (no browser download).
 chromium:
@@ -34,7 +42,7 @@ lint: install
 test: install chromium redis-server lint
 	$(VENV)/bin/pytest -q
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/mfe demo
 
 # bench_serving.py drives Tailor (pinned by tests/perf/serving/package-lock.json) with Debian's wrk.

@@ -213,3 +213,63 @@ def test_an_lru_cache_reports_what_it_evicts() -> None:
         cache[key] = key
     assert closed == ["a"]
     assert list(cache) == ["b", "c"]
+
+
+def test_an_lru_cache_bounded_in_weight_keeps_the_newest_items() -> None:
+    cache: LRUCache[str, str] = LRUCache(10, max_weight=10, weigh=lambda key, value: len(value))
+    for key, value in (("a", "xxxx"), ("b", "xxxx"), ("c", "xxxx")):
+        cache[key] = value
+    assert list(cache) == ["b", "c"] and cache.weight == 8
+    cache["b"] = "x"  # set again: weighed again, not twice
+    assert cache.weight == 5
+    cache["huge"] = "x" * 50  # heavier than the bound: kept alone until the next one
+    assert list(cache) == ["huge"] and cache.weight == 50
+    cache["d"] = "xx"
+    assert list(cache) == ["d"] and cache.weight == 2
+    del cache["d"]
+    assert cache.weight == 0
+    with pytest.raises(ValueError, match="go together"):
+        LRUCache(4, max_weight=10)
+
+
+async def test_parsed_entries_are_bounded_in_bytes() -> None:
+    # a parsed tree takes ~14x its page in memory: 512 slots of 500 KB pages were 3.5 GB
+    page = "<html><body>" + "<p class='x'>filler text</p>" * 2_000 + "</body></html>"
+
+    async def fetch(url: str) -> str:
+        return page.replace("filler", url.rsplit("=", 1)[-1], 1)
+
+    budget = 4 * 16 * len(page)  # room for about four of them
+    async with EntryLoader(fetch=fetch, max_cache_bytes=budget) as loader:
+        urls = [f"http://apps.test/a/index.html?v={i}" for i in range(12)]
+        first = [await loader.import_entry(url) for url in urls]
+        # newest first: a re-parse of an evicted one would push out the others
+        kept = [i for i in reversed(range(12)) if await loader.import_entry(urls[i]) is first[i]]
+        assert sorted(kept) == [8, 9, 10, 11]  # the oldest went first; four fit the budget
+        assert loader._entries.weight <= budget and loader._served.weight <= budget
+
+
+async def test_a_superseded_version_is_freed_once_nobody_holds_it() -> None:
+    import gc
+    import weakref
+
+    import httpx
+
+    body = {"text": "<html><body><p>v1</p><style>p{color:red}</style></body></html>"}
+
+    async def fetch(url: str) -> httpx.Response:
+        headers = {"content-type": "text/html", "cache-control": "no-cache"}
+        return httpx.Response(200, headers=headers, text=body["text"])
+
+    url = "http://apps.test/a/index.html"
+    async with EntryLoader(fetch=fetch) as loader:
+        old = await loader.import_entry(url)
+        loader.wrapper_cache[(old, "app-1", None, ())] = old.template_fragment()[0]
+        gone = weakref.ref(old)
+        body["text"] = body["text"].replace("v1", "v2")
+        new = await loader.import_entry(url)
+        assert new is not old and "v2" in new.template
+        del old
+        gc.collect()
+        assert gone() is None  # no cache kept the old tree (nor a wrapper built from it)
+        assert await loader.import_entry(url) is new

@@ -74,7 +74,7 @@ class AsyncOnceCache(Generic[K, V]):
 
     With ``max_weight`` and ``weigh``, the least recently used results are dropped once their
     total weight (bytes, say) passes the bound; a single result heavier than it is not kept.
-    With ``max_items``, once there are more results than that.
+    With ``max_items``, also once there are more results than that (both bounds hold at once).
     """
 
     def __init__(
@@ -131,20 +131,17 @@ class AsyncOnceCache(Generic[K, V]):
         return value
 
     def _keep(self, key: K, value: V) -> None:
-        if self._max_weight is None or self._weigh is None:
-            self._done[key] = value
-            if self._max_items is not None:
-                self._done.move_to_end(key)
-                while len(self._done) > self._max_items:
-                    self._done.popitem(last=False)
-            return
-        weight = self._weigh(value)
-        if weight > self._max_weight:
-            return
+        weight = 0
+        if self._max_weight is not None and self._weigh is not None:
+            weight = self._weigh(value)
+            if weight > self._max_weight:
+                return
         self.discard(key)
         self._done[key] = value
-        self._weights[key] = weight
-        self.weight += weight
-        while self.weight > self._max_weight:
-            oldest = next(iter(self._done))
-            self.discard(oldest)
+        if weight:
+            self._weights[key] = weight
+            self.weight += weight
+        while (self._max_items is not None and len(self._done) > self._max_items) or (
+            self._max_weight is not None and self.weight > self._max_weight
+        ):
+            self.discard(next(iter(self._done)))

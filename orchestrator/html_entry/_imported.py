@@ -49,6 +49,7 @@ class ImportedEntry:
         *,
         requested_url: str | None = None,
         digest: str | None = None,
+        weight: int = 0,
     ) -> None:
         self.url = url
         """Where the entry page came from: the final URL after redirects (``None``: config)."""
@@ -57,6 +58,8 @@ class ImportedEntry:
         self.asset_public_path = asset_public_path
         self.digest = digest
         """SHA-256 of the page body it was parsed from (``None``: config entry)."""
+        self.weight = weight
+        """An estimate of the memory it holds, in bytes (the loader's caches are bounded so)."""
         self._extracted = extracted
         self._loader = loader
 
