@@ -82,6 +82,8 @@ class Fetched:
     """The final response's headers (lower-case names; a repeated header joined by commas)."""
     from_cache: bool = False
     """The body came out of the HTTP cache (fresh, or revalidated by a 304), not the network."""
+    not_modified: bool = False
+    """A 304 to a conditional request the caller made itself: no body, its copy is current."""
 
     @property
     def requested(self) -> str:
@@ -181,13 +183,15 @@ async def fetch_bytes(
     check_hop: HopCheck | None = None,
     content_types: frozenset[str] | None = None,
     request_headers: Mapping[str, str] | None = None,
+    conditional: bool = False,
 ) -> Fetched:
     """GET ``url`` within ``time_limit`` seconds overall; raise ``EntryLoadError`` naming the cause.
 
     Every URL of the redirect chain passes ``check_hop`` before it is requested. Bodies larger
     than ``max_bytes`` (decoded) are refused as soon as that is known, so they are never
     buffered whole; with ``content_types``, a response whose MIME type is not one of them (``""``
-    for none) is refused before its body is read.
+    for none) is refused before its body is read. With ``conditional`` (the caller sent its own
+    validators), a final 304 is a ``Fetched`` marked ``not_modified``, with no body.
     """
     try:
         async with asyncio.timeout(time_limit):
@@ -198,7 +202,7 @@ async def fetch_bytes(
                 _check_type(fetched.url, fetched.content_type, content_types)
                 return fetched
             return await _follow(
-                url, client(), max_bytes, check_hop, content_types, request_headers
+                url, client(), max_bytes, check_hop, content_types, request_headers, conditional
             )
     except EntryLoadError:
         raise
@@ -223,6 +227,7 @@ async def _follow(
     check_hop: HopCheck | None,
     content_types: frozenset[str] | None,
     request_headers: Mapping[str, str] | None = None,
+    conditional: bool = False,
 ) -> Fetched:
     hops: list[str] = []
     current = url
@@ -248,6 +253,9 @@ async def _follow(
                 except ValueError as exc:
                     raise EntryLoadError(url, f"redirected to an invalid URL: {exc}") from None
                 continue
+            if conditional and reply.status_code == 304:
+                found = _header_map(reply.headers)
+                return Fetched(current, b"", "", tuple(hops), headers=found, not_modified=True)
             _check_status(current, reply)
             content_type = reply.headers.get("content-type", "")
             _check_type(current, content_type, content_types)

@@ -20,7 +20,8 @@ _log = logging.getLogger("orchestrator.html_entry")
 
 
 class AssetSource(Protocol):
-    """What an imported entry needs of its loader: asset texts and forgetting a stale entry."""
+    """What an imported entry needs of its loader: asset texts (and whether one is at hand) and
+    forgetting a stale entry."""
 
     def session(self) -> AbstractAsyncContextManager[AssetSource]: ...
 
@@ -34,6 +35,8 @@ class AssetSource(Protocol):
     ) -> str: ...
 
     def forget_entry(self, url: str | None) -> None: ...
+
+    def has_cached(self, url: str) -> bool: ...
 
 
 class ImportedEntry:
@@ -165,4 +168,7 @@ class ImportedEntry:
                     url, integrity=integrity, entry_url=self.url, kind=kind
                 )
 
+            if all(url is None or loader.has_cached(url) for url, _, _ in items):
+                # cached texts (a warm page): in turn, with no task or loop turn for each
+                return [await one(*item) for item in items]
             return list(await asyncio.gather(*(one(*item) for item in items)))

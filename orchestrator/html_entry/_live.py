@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import OrchestratorError
@@ -88,6 +88,19 @@ class PageRecord:
     stale: bool = False
     number: int = 1
     """1 for the first version seen, then one more for each change."""
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The response headers it came with, as a 304 updated them (its validators among them)."""
+
+    def conditional_headers(self) -> dict[str, str]:
+        """What asks the origin whether this copy is current: ``no-cache`` (so no cache on the
+        way answers for it) and the validators it came with."""
+        headers = {"cache-control": "no-cache"}
+        etag, modified = self.headers.get("etag"), self.headers.get("last-modified")
+        if etag:
+            headers["if-none-match"] = etag
+        if modified:
+            headers["if-modified-since"] = modified
+        return headers
 
     @property
     def version(self) -> str:

@@ -171,7 +171,7 @@ class EntryLoader:
         self.health_changed = self.events.signal(HEALTH_CHANGE)
         self.manifest_received = self.events.signal(MANIFEST)
         self.pages = EntryPages(
-            fetch=lambda url, headers: self._fetch(url, request_headers=headers),
+            fetch=lambda url, headers: self._fetch(url, request_headers=headers, page=True),
             decode=lambda fetched: self._off_loop(len(fetched.body), decode_html, fetched),
             signal=self.entry_updated,
             health_signal=self.health_changed,
@@ -219,15 +219,16 @@ class EntryLoader:
             )
         return self._client
 
-    def _sender_for(self, url: str) -> Send:
+    def _sender_for(self, url: str, *, uncached: bool = False) -> Send:
         """How the loader's requests are sent: through a given client as it is; else straight
-        to the cache's transport, or (for a URL whose last answer was ``no-store``, which the
-        cache would only pass through) to the same connections without it."""
+        to the cache's transport, or to the same connections without it: for entry pages
+        (``uncached``: their records are their cache) and for a URL whose last answer was
+        ``no-store`` (which the cache would only pass through)."""
         client = self.client
         if self._senders is None:
             return client_sender(client)
         cached, direct = self._senders
-        return direct if self._unstorable.get(url, False) else cached
+        return direct if uncached or self._unstorable.get(url, False) else cached
 
     @property
     def closed(self) -> bool:
@@ -297,18 +298,20 @@ class EntryLoader:
         request_headers: Mapping[str, str] | None = None,
         time_limit: float | None = None,
         max_bytes: int | None = None,
+        page: bool = False,
     ) -> Fetched:
         fetched = await fetch_bytes(
             url,
-            client=lambda: self._sender_for(url),
+            client=lambda: self._sender_for(url, uncached=page),
             hook=self.fetch_hook,
             time_limit=self.timeout if time_limit is None else time_limit,
             max_bytes=self.max_bytes if max_bytes is None else max_bytes,
             check_hop=check_hop,
             content_types=content_types,
             request_headers=request_headers,
+            conditional=page,
         )
-        if self.fetch_hook is None and self._owns_client:
+        if self.fetch_hook is None and self._owns_client and not page:
             unstorable = not freshness(fetched.headers).storable
             if unstorable or url in self._unstorable:
                 self._unstorable[url] = unstorable
@@ -397,7 +400,7 @@ class EntryLoader:
 
     def has_cached(self, url: str) -> bool:
         """Whether an asset's body is in the cache (``fetch_text`` would not touch the network)."""
-        return url in self._assets
+        return url in self._assets and time.monotonic() < self._asset_fresh.get(url, math.inf)
 
     def cached_text(self, url: str, *, integrity: str | None = None) -> str | None:
         """An asset's text if it is cached already (checked against ``integrity``), else None.

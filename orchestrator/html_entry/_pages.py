@@ -1,9 +1,10 @@
 """``EntryPages``: each entry URL's current page, revalidated by HTTP cache rules, with versions.
 
-A page is reused without I/O while fresh; once stale it is asked for again (hishel, under the
-client, turns that into a conditional request) and an unchanged body costs a hash: the record,
-its decoded text and every parse keyed by its hash stay as they were. A changed body, or a new
-manifest, is a new version: ``entry-updated`` is sent and the health timer restarted.
+A page is reused without I/O while fresh; once stale it is asked for again with its validators
+(``If-None-Match``, ``If-Modified-Since``): the records are the pages' HTTP cache, so no other
+cache stores them twice or stands in the way. A 304, or an unchanged body, costs no decode and no
+parse: the record, its decoded text and every parse keyed by its hash stay as they were. A changed
+body, or a new manifest, is a new version: ``entry-updated`` is sent and the health timer restarted.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from blinker import NamedSignal
 
 from .._lru import LRUCache
 from .._urls import resolve_url
+from ..errors import EntryLoadError
 from ._cache import SharedRuns
 from ._fetch import Fetched
 from ._http_cache import freshness
@@ -26,6 +30,16 @@ from ._live import MANIFEST_HEADER, VERSION_HEADER, Health, HealthTimer, Manifes
 from ._options import LiveOptions
 
 __all__ = ["EntryPages"]
+
+_NOT_UPDATED = frozenset(
+    {"content-length", "content-encoding", "content-type", "transfer-encoding"}
+)
+"""Headers a 304 does not change in the stored response (they describe a body it has not)."""
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
 
 _log = logging.getLogger("orchestrator.html_entry")
 
@@ -99,27 +113,29 @@ class EntryPages:
         record = self.records.get(url)
         health = self.health_timer(url)
         health.fetching()
-        # we ask again only once our copy is stale: then the origin must confirm it (a 304),
-        # even where hishel's reckoning of the same headers rounds the other way
-        headers = {"cache-control": "no-cache"} if record is not None or force else None
+        # we ask again only once our copy is stale (or forced): then the origin must confirm it
+        headers = None if record is None else record.conditional_headers()
         if record is not None:
             self.revalidations += 1
         try:
             fetched = await self._fetch(url, headers)
+            if fetched.not_modified:
+                fetched = await self._not_modified(url, record, fetched)
         except BaseException:
             if record is not None:
                 health.failed()
             raise
         until = self.fresh_until(fetched)
-        digest = hashlib.sha256(fetched.body).hexdigest()
+        digest = record.digest if fetched.not_modified and record else _digest(fetched.body)
         version_header = fetched.headers.get(VERSION_HEADER)
         manifest_url = self._manifest_url(url, fetched, record)
         if record is not None and digest == record.digest and fetched.url == record.final_url:
-            # unchanged: a hash, not a decode or a parse
+            # unchanged: a hash, not a decode or a parse (a 304: not even the hash)
             disagrees = version_header is not None and version_header != record.version_header
             record.fresh_until = until
             record.stale = disagrees
             record.version_header = version_header or record.version_header
+            record.headers = fetched.headers
             if manifest_url != record.manifest_url:
                 record.manifest_url = manifest_url
                 self._announce(url, record)
@@ -133,6 +149,7 @@ class EntryPages:
             version_header=version_header,
             manifest_url=manifest_url,
             manifest=record.manifest if record is not None else None,
+            headers=fetched.headers,
         )
         if record is not None:
             new.number = record.number + 1
@@ -147,6 +164,21 @@ class EntryPages:
         if manifest_url is not None and (record is None or record.manifest_url != manifest_url):
             self._announce(url, new)
         return new
+
+    async def _not_modified(self, url: str, record: PageRecord | None, fetched: Fetched) -> Fetched:
+        """A 304: our copy, its headers updated by the 304's (RFC 9111 §4.3.4). A 304 that
+        cannot be about our copy (none kept, or a redirect now ends elsewhere) is asked again
+        without validators."""
+        if record is None or fetched.url != record.final_url:
+            _log.warning("entry %s: a 304 for a copy we do not have; asking again in full", url)
+            fetched = await self._fetch(url, {"cache-control": "no-cache"})
+            if fetched.not_modified:
+                raise EntryLoadError(
+                    url, "answered 304 Not Modified to a request without validators"
+                )
+            return fetched
+        update = {k: v for k, v in fetched.headers.items() if k not in _NOT_UPDATED}
+        return replace(fetched, headers=MappingProxyType({**record.headers, **update}))
 
     def fresh_until(self, fetched: Fetched) -> float:
         if self._hooked and not fetched.headers:
@@ -197,6 +229,7 @@ class EntryPages:
                 manifest_url=record.manifest_url,
                 manifest=manifest,
                 number=record.number + 1,
+                headers=record.headers,
             )
             self.records[url] = bumped
             self._changed(url, record, bumped)

@@ -134,14 +134,22 @@ class AssetRules:
         self._resolve = resolve or _system_resolve
         self._ttl = ttl
         self._classes: LRUCache[str, tuple[float, AddressClass]] = LRUCache(cache_size)
+        # the same few asset and entry URLs are checked on every page: parsed once
+        self._origins: LRUCache[str, _Origin] = LRUCache(cache_size)
+
+    def _origin(self, url: str) -> _Origin:
+        origin = self._origins.get(url)
+        if origin is None:
+            origin = self._origins[url] = _parse_origin(url)
+        return origin
 
     async def check(self, url: str, entry_url: str, *, resolve_addresses: bool = True) -> None:
         """Raise ``EntryLoadError`` naming why ``url`` may not be fetched for ``entry_url``."""
-        origin = _parse_origin(url)
+        origin = self._origin(url)
         if origin[0] not in ("http", "https"):
             raise EntryLoadError(url, "refused: assets are fetched over http(s) only")
         listed = origin in self._exact
-        if origin != _parse_origin(entry_url) and not self.origins.allows(url):
+        if origin != self._origin(entry_url) and not self.origins.allows(url):
             raise EntryLoadError(
                 url,
                 "refused: an asset must come from its entry's origin or from asset_origins "
@@ -149,8 +157,8 @@ class AssetRules:
             )
         if listed or not resolve_addresses:
             return
-        ceiling = await self.address_class(entry_url)
-        found = await self.address_class(url)
+        ceiling = await self.address_class(entry_url, self._origin(entry_url)[1])
+        found = await self.address_class(url, origin[1])
         if found is AddressClass.FORBIDDEN or found > ceiling:
             raise EntryLoadError(
                 url,
@@ -158,9 +166,12 @@ class AssetRules:
                 "(list the origin in asset_origins to allow it)",
             )
 
-    async def address_class(self, url: str) -> AddressClass:
-        """The innermost class among the addresses ``url``'s host resolves to (cached)."""
-        host = (urlsplit(url).hostname or "").strip("[]").lower()
+    async def address_class(self, url: str, host: str | None = None) -> AddressClass:
+        """The innermost class among the addresses ``url``'s host resolves to (cached); ``host``
+        when the caller has it parsed already."""
+        if host is None:
+            host = urlsplit(url).hostname or ""
+        host = host.strip("[]").lower()
         now = time.monotonic()
         cached = self._classes.get(host)
         if cached is not None and now - cached[0] < self._ttl:
