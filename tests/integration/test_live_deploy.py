@@ -154,6 +154,53 @@ async def test_unchanged_entry_costs_a_304_and_no_reparse(catalog: Served) -> No
         assert loader.entry_version(url).startswith("1:")  # type: ignore[union-attr]
 
 
+async def test_a_304_sends_the_validators_and_updates_the_stored_headers() -> None:
+    # RFC 9111 4.3.4: the 304's headers (a new max-age, a new x-mfe-version) replace the stored
+    # ones, and the page is the same parse; Last-Modified alone is sent back as If-Modified-Since
+    asked: list[dict[str, str]] = []
+    answers = {"validator": ("etag", '"v1"'), "max_age": 0, "version": "1"}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        asked.append(headers)
+        name, value = answers["validator"]  # type: ignore[misc]
+        sent = headers.get("if-none-match" if name == "etag" else "if-modified-since")
+        common = [
+            (name.encode(), value.encode()),
+            (b"cache-control", f"max-age={answers['max_age']}".encode()),
+            (b"x-mfe-version", str(answers["version"]).encode()),
+        ]
+        if sent == value:
+            await send({"type": "http.response.start", "status": 304, "headers": common})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = b"<html><body><p>page</p></body></html>"
+        head = [(b"content-type", b"text/html"), *common]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": body})
+
+    async with LoopbackASGIServer(app, lifespan="off") as server, EntryLoader() as loader:
+        url = server.url + "index.html"
+        first = await loader.import_entry(url)
+        assert "if-none-match" not in asked[-1]
+        assert await loader.import_entry(url) is first  # stale at once: asked, answered 304
+        assert asked[-1]["if-none-match"] == '"v1"' and asked[-1]["cache-control"] == "no-cache"
+        answers["max_age"] = 60
+        assert await loader.import_entry(url) is first  # a 304 that makes it fresh for 60 s
+        count = len(asked)
+        assert await loader.import_entry(url) is first
+        assert len(asked) == count  # fresh now: not asked at all
+        assert loader.pages.peek(url).headers["cache-control"] == "max-age=60"  # type: ignore[union-attr]
+
+    answers.update(validator=("last-modified", "Wed, 02 Dec 2026 10:00:00 GMT"), max_age=0)
+    async with LoopbackASGIServer(app, lifespan="off") as server, EntryLoader() as loader:
+        url = server.url + "index.html"
+        first = await loader.import_entry(url)
+        assert await loader.import_entry(url) is first
+        assert asked[-1]["if-modified-since"] == "Wed, 02 Dec 2026 10:00:00 GMT"
+        assert "if-none-match" not in asked[-1]
+
+
 async def test_fresh_entry_is_not_asked_again_and_expiry_sees_the_deploy(tmp_path: Path) -> None:
     deploy(tmp_path, "v1")
     app = AppServer(tmp_path, name="catalog", max_age=1)
