@@ -94,10 +94,10 @@ class EntryLoader:
     scripts may run (``"https://apps.example.com"``, ``"*"``, or ``"loopback"``); by default only
     loopback origins (127.0.0.0/8, localhost, [::1]) on any port.
 
-    Pages and assets are revalidated by HTTP cache rules (RFC 9111): the client this loader
-    makes has hishel's cache as its transport, so a stale page costs a conditional request and,
-    when it did not change, a hash (parses are keyed by the body's hash). A given ``client`` is
-    used as it is: stale pages are fetched again in full, and still not re-parsed if unchanged.
+    Pages and assets are revalidated by HTTP cache rules (RFC 9111): a stale page is asked for
+    again with its validators and a 304, or an unchanged body, costs no parse (parses are keyed
+    by the body's hash); assets go through hishel's cache over the loader's own connections. A
+    given ``client`` is used as it is (pages still send their validators through it).
     ``max_assets`` bounds the scripts and stylesheets one entry may list, ``max_attributes`` the
     attributes of one element (lxml builds them in quadratic time), each an ``EntryLoadError``.
     ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
