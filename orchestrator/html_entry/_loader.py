@@ -339,7 +339,11 @@ class EntryLoader:
         if previous is not None and time.monotonic() >= self._asset_fresh.get(url, math.inf):
             self._assets.discard(url)  # stale: asked again (a 304 keeps the decoded text)
 
+        ran = False
+
         async def compute() -> tuple[Fetched, str]:
+            nonlocal ran
+            ran = True
             types = _CSS_TYPES if kind == "style" else None
             fetched = await self._fetch(url, check_hop=check, content_types=types)
             # an entry's assets are pinned to its version (asked for again, conditionally, when
@@ -351,11 +355,10 @@ class EntryLoader:
                 return fetched, previous[1]
             return fetched, await self._off_loop(len(fetched.body), decode_text, fetched)
 
-        cached = self._assets.peek(url)
         fetched, text = await self._assets.get(url, compute)
-        if cached is not None:
+        if not ran:  # kept, or fetched by a caller with its own entry's rules: checked again
             if check is not None:
-                for hop in fetched.hops:  # a cached body is used only if its chain passes again
+                for hop in fetched.hops:
                     await check(hop)
             if kind == "style":
                 _require_css(fetched)

@@ -165,6 +165,24 @@ async def test_an_entry_cannot_make_the_composer_fetch_another_origin(
     assert good.count("/admin") == 0
 
 
+async def test_an_entry_joining_another_entrys_fetch_of_an_asset_is_still_checked(
+    good: LoopbackServer, evil: LoopbackServer
+) -> None:
+    """Concurrent callers share one fetch: the one that did not make it passes its own rules."""
+    good.route(
+        "/admin.css", Reply(body="p { content: 'SECRET' }", content_type="text/css", delay=0.3)
+    )
+    admin, entry = good.url_for("/admin.css"), good.url_for("/index.html")
+    async with EntryLoader() as loader:
+        own = asyncio.ensure_future(loader.fetch_text(admin, entry_url=entry, kind="style"))
+        await asyncio.sleep(0.1)  # its request is out: the next caller joins it
+        joined = loader.fetch_text(admin, entry_url=evil.url_for("/index.html"), kind="style")
+        with pytest.raises(EntryLoadError, match="entry's origin or from asset_origins"):
+            await joined
+        assert "SECRET" in await own
+    assert good.count("/admin.css") == 1
+
+
 async def test_a_same_origin_stylesheet_redirecting_elsewhere_is_refused_at_the_hop(
     good: LoopbackServer, evil: LoopbackServer
 ) -> None:
