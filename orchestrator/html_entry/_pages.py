@@ -191,6 +191,8 @@ class EntryPages:
         if explicit is not None:
             return explicit
         if fetched.headers.get(MANIFEST_HEADER, "").strip() == "1":
+            if record is not None and record.final_url == fetched.url and record.manifest_url:
+                return record.manifest_url  # the same page announcing it again
             return resolve_url(fetched.url, "manifest.json")
         return record.manifest_url if record is not None else None
 
