@@ -100,6 +100,8 @@ class EntryLoader:
     given ``client`` is used as it is (pages still send their validators through it).
     ``max_assets`` bounds the scripts and stylesheets one entry may list, ``max_attributes`` the
     attributes of one element (lxml builds them in quadratic time), each an ``EntryLoadError``.
+    ``cache_size`` bounds every cache in items and ``max_cache_bytes`` each one in bytes (asset
+    bodies, parsed entries at ``PARSED_BYTES_PER_CHAR`` a character, built wrappers).
     ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
     """
 
