@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import html
 import inspect
 import logging
 import secrets
@@ -178,7 +179,10 @@ class ComposeApp:
         in here. A replayed page makes none."""
         self.replay = PageReplay(replay_bytes)
         """Pages of apps that run no code, kept by entry versions (``replay_bytes=0``: off)."""
-        self._replayable: set[tuple[str, ...]] = set()
+        self._replayable: set[tuple[str, tuple[str, ...]]] = set()
+        # a kept 404 page holds this where the request's path goes (a crawler's ever new paths
+        # share one page instead of composing one each)
+        self._path_token = f"mfe-path-{secrets.token_hex(8)}"
         self.assets: AssetProxy | None = (
             AssetProxy(
                 self._entries,
@@ -347,7 +351,9 @@ class ComposeApp:
         finally:
             self._closing.spawn(run.aclose(self._close_timeout))
 
-    async def _replayed_page(self, active: Sequence[str], root_path: str) -> bytes | None:
+    async def _replayed_page(
+        self, active: Sequence[str], root_path: str, kind: str = "page"
+    ) -> bytes | None:
         """The page kept for these apps at the versions they serve now, if any: versions known
         without I/O, or (for a set of apps that made a kept page before) after the one
         revalidation an import would do."""
@@ -357,7 +363,7 @@ class ComposeApp:
             return None
         versions = [loader.warm_version(entry) for entry in entries]
         if None in versions:
-            if tuple(active) not in self._replayable:
+            if (kind, tuple(active)) not in self._replayable:
                 return None
             checks = [asyncio.ensure_future(loader.settled_version(entry)) for entry in entries]
             _, pending = await asyncio.wait(checks, timeout=REPLAY_WAIT)
@@ -373,7 +379,7 @@ class ComposeApp:
         found = [version for version in versions if version is not None]
         if len(found) != len(versions):
             return None
-        return self.replay.get(PageReplay.key(active, found, root_path))
+        return self.replay.get(PageReplay.key(active, found, root_path, kind))
 
     async def _send_replayed(
         self, config: ComposeConfig, body: bytes, out: Response, cookie: str | None
@@ -386,13 +392,15 @@ class ComposeApp:
         await self._sessions.finish(flow, flow.initial, out.request_id)
         await out.whole_bytes(200, body, cookie=header)
 
-    def _keep_for_replay(self, run: PageRun, body: list[str]) -> None:
+    def _keep_for_replay(self, run: PageRun, body: list[str], kind: str = "page") -> None:
         versions = run.orchestrator.micro_apps.code_free_versions(run.active)
         if versions is None:
             return
-        key = PageReplay.key(run.active, [versions[n][1] for n in run.active], run.root_path)
-        self.replay.put(key, "".join(body).encode())
-        self._replayable.add(tuple(run.active))
+        found = [versions[name][1] for name in run.active]
+        self.replay.put(
+            PageReplay.key(run.active, found, run.root_path, kind), "".join(body).encode()
+        )
+        self._replayable.add((kind, tuple(run.active)))
 
     async def _not_found(
         self,
@@ -404,23 +412,42 @@ class ComposeApp:
         cookie: str | None,
     ) -> None:
         """A 404: bare, or the config's ``not_found`` page in the shell with the layout apps (the
-        only ones active), the session read for them but never started or kept."""
-        body = None
-        if config.not_found_html is not None:
-            flow = await self._sessions.open(
-                cookie, config.global_state, out.request_id, secure=out.secure
-            )
-            run = self._new_run(config, url, active, out.request_id)
-            try:
-                if flow.initial is not None:
-                    run.init_global_state(flow.initial)
-                options = self._options(config, out.root_path)
-                register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
-                run.start(options)
-                body = await shell_not_found(run, config.not_found_html, path)
-            finally:
-                self._closing.spawn(run.aclose(self._close_timeout))
-        await out.whole(404, body or not_found(path, request_id=out.request_id))
+        only ones active), the session read for them but never started or kept. When those apps
+        run no code the page is kept as pages are, the path left out, and replayed."""
+        if config.not_found_html is None:
+            await out.whole(404, not_found(path, request_id=out.request_id))
+            return
+        kept = None
+        if self.replay.max_bytes:
+            kept = await self._replayed_page(active, out.root_path, "not-found")
+        if kept is None:
+            kept = await self._compose_not_found(config, out, url, active, cookie)
+        if kept is None:
+            await out.whole(404, not_found(path, request_id=out.request_id))
+            return
+        await out.whole_bytes(404, kept.replace(self._path_token.encode(), _escaped(path)))
+
+    async def _compose_not_found(
+        self, config: ComposeConfig, out: Response, url: str, active: list[str], cookie: str | None
+    ) -> bytes | None:
+        assert config.not_found_html is not None
+        flow = await self._sessions.open(
+            cookie, config.global_state, out.request_id, secure=out.secure
+        )
+        run = self._new_run(config, url, active, out.request_id)
+        run.root_path = out.root_path
+        try:
+            if flow.initial is not None:
+                run.init_global_state(flow.initial)
+            options = self._options(config, out.root_path)
+            register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
+            run.start(options)
+            body = await shell_not_found(run, config.not_found_html, self._path_token)
+            if body is not None and self.replay.max_bytes:
+                self._keep_for_replay(run, [body], "not-found")
+        finally:
+            self._closing.spawn(run.aclose(self._close_timeout))
+        return None if body is None else body.encode()
 
     def _route(self, config: ComposeConfig) -> Orchestrator:
         """One never-started orchestrator answering which apps a URL activates (no state)."""
@@ -648,6 +675,10 @@ class ComposeApp:
         return self._loader
 
 
+def _escaped(path: str) -> bytes:
+    return html.escape(path).encode()
+
+
 def _retrieved(task: asyncio.Future[Any]) -> None:
     """A check nobody waits for any more: its outcome is read so asyncio does not report it."""
     if not task.cancelled():
@@ -655,8 +686,6 @@ def _retrieved(task: asyncio.Future[Any]) -> None:
 
 
 def _failed_notice(app: str, request_id: str) -> str:
-    import html
-
     return (
         f'<div class="mfe-error" role="alert" data-app="{html.escape(app)}">'
         f"{HTTPStatus.INTERNAL_SERVER_ERROR.value} {HTTPStatus.INTERNAL_SERVER_ERROR.phrase}: "

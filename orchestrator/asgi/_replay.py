@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 __all__ = ["PageKey", "PageReplay"]
 
-PageKey = tuple[tuple[str, ...], tuple[str, ...], str]
-"""The active apps (in routing order), the entry version each runs, and the ASGI root path."""
+PageKey = tuple[str, tuple[str, ...], tuple[str, ...], str]
+"""What the page is (``page``, or ``not-found`` for a shell-styled 404), the active apps (in
+routing order), the entry version each runs, and the ASGI root path."""
 
 
 class PageReplay:
@@ -32,8 +33,10 @@ class PageReplay:
         self.misses = 0
 
     @staticmethod
-    def key(active: Sequence[str], versions: Sequence[str], root_path: str) -> PageKey:
-        return (tuple(active), tuple(versions), root_path)
+    def key(
+        active: Sequence[str], versions: Sequence[str], root_path: str, kind: str = "page"
+    ) -> PageKey:
+        return (kind, tuple(active), tuple(versions), root_path)
 
     def get(self, key: PageKey) -> bytes | None:
         body = self._pages.get(key)

@@ -7,10 +7,12 @@ the same bytes without an orchestrator, and a redeployed app (a new version) is 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+import lxml.html
 import pytest
 
 from orchestrator.asgi import ComposeApp
@@ -193,6 +195,42 @@ async def test_page_started_is_sent_for_each_composed_page_and_not_for_a_replaye
         assert seen[1:] == [("http://localhost/shop", first.headers["x-request-id"])]
         await client.get("/shop")  # replayed: no orchestrator made
         assert len(seen) == 2
+
+
+async def test_a_shell_styled_404_of_code_free_apps_is_replayed_with_each_path(
+    apps: Apps,
+) -> None:
+    # a crawler's ever new paths share one kept page: no orchestrator per 404
+    shell = SHELL.replace(
+        '<main id="content"></main>', '<main id="content" data-mfe-not-found></main>'
+    )
+    config = dataclasses.replace(
+        _config(apps), shell_html=shell, not_found_html="<p id='gone'>Nothing at {{path}}</p>"
+    )
+    composer = ComposeApp(config)
+    composed: list[str] = []
+    composer.page_started.connect(lambda sender, **kw: composed.append(kw["url"]), weak=False)
+    async with _client(composer) as client:
+        before = len(composed)
+        pages = [await client.get(path) for path in ("/gone", "/old/<b>", "/gone?x=1", "/x")]
+        assert [page.status_code for page in pages] == [404] * 4
+        gone = [lxml.html.fromstring(page.text).cssselect("#gone")[0].text for page in pages]
+        assert gone == [
+            "Nothing at /gone",
+            "Nothing at /old/<b>",
+            "Nothing at /gone",
+            "Nothing at /x",
+        ]
+        assert "<b>" not in pages[1].text  # the path is escaped, as when composed
+        assert all("header v1" in page.text for page in pages)  # the layout app, mounted
+        assert len(composed) - before == 1  # composed once, then replayed
+        assert all("set-cookie" not in page.headers for page in pages)
+        apps.bodies["header"] = _page("header", "header v2")
+        if apps.cache_control != "no-store":
+            composer._shared_loader().pages.records[apps.entry("header")].fresh_until = 0
+        again = await client.get("/elsewhere")
+        assert again.status_code == 404 and "header v2" in again.text  # a new version: anew
+        assert "Nothing at /elsewhere" in again.text
 
 
 def test_kept_pages_are_bounded_in_bytes_least_recently_used_first_out() -> None:
