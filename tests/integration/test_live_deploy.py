@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import textwrap
 import time
 from collections.abc import AsyncIterator, Callable
@@ -199,6 +200,40 @@ async def test_a_304_sends_the_validators_and_updates_the_stored_headers() -> No
         assert await loader.import_entry(url) is first
         assert asked[-1]["if-modified-since"] == "Wed, 02 Dec 2026 10:00:00 GMT"
         assert "if-none-match" not in asked[-1]
+
+
+async def test_a_304_from_where_a_redirect_now_ends_is_asked_again_in_full(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # our validators are for the page we kept; a 304 for another URL cannot be about our copy
+    moved = {"to": None}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        if scope["path"] == "/index.html" and moved["to"]:
+            location = [(b"location", str(moved["to"]).encode())]
+            await send({"type": "http.response.start", "status": 302, "headers": location})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        common = [(b"etag", b'"same"'), (b"cache-control", b"no-cache")]
+        if headers.get("if-none-match") == '"same"':  # a careless server: 304 to any match
+            await send({"type": "http.response.start", "status": 304, "headers": common})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = f"<html><body><p>{scope['path']}</p></body></html>".encode()
+        head = [(b"content-type", b"text/html"), *common]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": body})
+
+    async with LoopbackASGIServer(app, lifespan="off") as server, EntryLoader() as loader:
+        url = server.url + "index.html"
+        first = await loader.import_entry(url)
+        assert "<p>/index.html</p>" in first.template
+        moved["to"] = server.url + "v2/index.html"
+        with caplog.at_level(logging.WARNING, logger="orchestrator.html_entry"):
+            moved_page = await loader.import_entry(url)
+        assert "<p>/v2/index.html</p>" in moved_page.template  # the new page, not our old copy
+        assert "a 304 for a copy we do not have" in caplog.text
 
 
 async def test_fresh_entry_is_not_asked_again_and_expiry_sees_the_deploy(tmp_path: Path) -> None:
