@@ -18,7 +18,7 @@ import logging
 import secrets
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -333,6 +333,18 @@ class ComposeApp:
             if body is not None:
                 await self._send_replayed(config, body, out, cookie)
                 return
+        async with self._started_run(config, out, url, active, cookie) as (flow, run):
+            if self.stream and self._cut is not None:
+                await self._stream(run, self._cut, out, flow)
+            else:
+                await self._whole(run, out, path, flow)
+
+    @contextlib.asynccontextmanager
+    async def _started_run(
+        self, config: ComposeConfig, out: Response, url: str, active: list[str], cookie: str | None
+    ) -> AsyncIterator[tuple[SessionFlow, PageRun]]:
+        """A page's run with the session's state, its apps registered and started; closed (in
+        the background, bounded) when the page is done with it."""
         flow = await self._sessions.open(
             cookie, config.global_state, out.request_id, secure=out.secure
         )
@@ -344,10 +356,7 @@ class ComposeApp:
             options = self._options(config, out.root_path)
             register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
             run.start(options)
-            if self.stream and self._cut is not None:
-                await self._stream(run, self._cut, out, flow)
-            else:
-                await self._whole(run, out, path, flow)
+            yield flow, run
         finally:
             self._closing.spawn(run.aclose(self._close_timeout))
 
@@ -431,22 +440,10 @@ class ComposeApp:
         self, config: ComposeConfig, out: Response, url: str, active: list[str], cookie: str | None
     ) -> bytes | None:
         assert config.not_found_html is not None
-        flow = await self._sessions.open(
-            cookie, config.global_state, out.request_id, secure=out.secure
-        )
-        run = self._new_run(config, url, active, out.request_id)
-        run.root_path = out.root_path
-        try:
-            if flow.initial is not None:
-                run.init_global_state(flow.initial)
-            options = self._options(config, out.root_path)
-            register_apps(run.orchestrator, config, asset_path=options.get("asset_path"))
-            run.start(options)
+        async with self._started_run(config, out, url, active, cookie) as (_, run):
             body = await shell_not_found(run, config.not_found_html, self._path_token)
             if body is not None and self.replay.max_bytes:
                 self._keep_for_replay(run, [body], "not-found")
-        finally:
-            self._closing.spawn(run.aclose(self._close_timeout))
         return None if body is None else body.encode()
 
     def _route(self, config: ComposeConfig) -> Orchestrator:

@@ -155,6 +155,12 @@ async def test_unchanged_entry_costs_a_304_and_no_reparse(catalog: Served) -> No
         assert loader.entry_version(url).startswith("1:")  # type: ignore[union-attr]
 
 
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """One whole ASGI response (for the hand-written app servers below)."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def test_a_304_sends_the_validators_and_updates_the_stored_headers() -> None:
     # RFC 9111 4.3.4: the 304's headers (a new max-age, a new x-mfe-version) replace the stored
     # ones, and the page is the same parse; Last-Modified alone is sent back as If-Modified-Since
@@ -172,13 +178,10 @@ async def test_a_304_sends_the_validators_and_updates_the_stored_headers() -> No
             (b"x-mfe-version", str(answers["version"]).encode()),
         ]
         if sent == value:
-            await send({"type": "http.response.start", "status": 304, "headers": common})
-            await send({"type": "http.response.body", "body": b""})
+            await _answer(send, 304, common, b"")
             return
         body = b"<html><body><p>page</p></body></html>"
-        head = [(b"content-type", b"text/html"), *common]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 200, [(b"content-type", b"text/html"), *common], body)
 
     async with LoopbackASGIServer(app, lifespan="off") as server, EntryLoader() as loader:
         url = server.url + "index.html"
@@ -211,19 +214,14 @@ async def test_a_304_from_where_a_redirect_now_ends_is_asked_again_in_full(
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         if scope["path"] == "/index.html" and moved["to"]:
-            location = [(b"location", str(moved["to"]).encode())]
-            await send({"type": "http.response.start", "status": 302, "headers": location})
-            await send({"type": "http.response.body", "body": b""})
+            await _answer(send, 302, [(b"location", str(moved["to"]).encode())], b"")
             return
         common = [(b"etag", b'"same"'), (b"cache-control", b"no-cache")]
         if headers.get("if-none-match") == '"same"':  # a careless server: 304 to any match
-            await send({"type": "http.response.start", "status": 304, "headers": common})
-            await send({"type": "http.response.body", "body": b""})
+            await _answer(send, 304, common, b"")
             return
         body = f"<html><body><p>{scope['path']}</p></body></html>".encode()
-        head = [(b"content-type", b"text/html"), *common]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 200, [(b"content-type", b"text/html"), *common], body)
 
     async with LoopbackASGIServer(app, lifespan="off") as server, EntryLoader() as loader:
         url = server.url + "index.html"
