@@ -273,3 +273,21 @@ async def test_a_superseded_version_is_freed_once_nobody_holds_it() -> None:
         gc.collect()
         assert gone() is None  # no cache kept the old tree (nor a wrapper built from it)
         assert await loader.import_entry(url) is new
+
+
+async def test_a_page_heavier_than_the_byte_bound_is_not_parsed_again_when_unchanged() -> None:
+    import httpx
+
+    page = "<html><body>" + "<p>text</p>" * 1_000 + "</body></html>"
+    fetched: list[str] = []
+
+    async def fetch(url: str) -> httpx.Response:
+        fetched.append(url)
+        headers = {"content-type": "text/html", "cache-control": "no-cache"}
+        return httpx.Response(200, headers=headers, text=page)
+
+    async with EntryLoader(fetch=fetch, max_cache_bytes=len(page)) as loader:  # < its weight
+        url = "http://apps.test/a/index.html"
+        first = await loader.import_entry(url)
+        assert await loader.import_entry(url) is first  # asked again; the same body: no parse
+        assert len(fetched) == 2

@@ -472,7 +472,14 @@ class EntryLoader:
             if record is None:
                 assert last_good is not None
                 return last_good
-            imported = await self._parse(url, record, given_path, get_template)
+            if (
+                last_good is not None
+                and last_good.digest == record.digest
+                and last_good.url == record.final_url
+            ):
+                imported = last_good  # revalidated, unchanged: what it serves now, as it is
+            else:
+                imported = await self._parse(url, record, given_path, get_template)
         except BaseException as error:
             if last_good is None or not isinstance(error, EntryLoadError):
                 self.pages.forget(url)  # nothing stays half-cached: a retry fetches again
