@@ -240,7 +240,7 @@ async def test_parsed_entries_are_bounded_in_bytes() -> None:
         return page.replace("filler", url.rsplit("=", 1)[-1], 1)
 
     budget = 4 * 16 * len(page)  # room for about four of them
-    async with EntryLoader(fetch=fetch, max_cache_bytes=budget) as loader:
+    async with EntryLoader(fetch=fetch, max_parsed_bytes=budget) as loader:
         urls = [f"http://apps.test/a/index.html?v={i}" for i in range(12)]
         first = [await loader.import_entry(url) for url in urls]
         # newest first: a re-parse of an evicted one would push out the others
@@ -286,7 +286,7 @@ async def test_a_page_heavier_than_the_byte_bound_is_not_parsed_again_when_uncha
         headers = {"content-type": "text/html", "cache-control": "no-cache"}
         return httpx.Response(200, headers=headers, text=page)
 
-    async with EntryLoader(fetch=fetch, max_cache_bytes=len(page)) as loader:  # < its weight
+    async with EntryLoader(fetch=fetch, max_parsed_bytes=len(page)) as loader:  # < its weight
         url = "http://apps.test/a/index.html"
         first = await loader.import_entry(url)
         assert await loader.import_entry(url) is first  # asked again; the same body: no parse

@@ -100,8 +100,9 @@ class EntryLoader:
     given ``client`` is used as it is (pages still send their validators through it).
     ``max_assets`` bounds the scripts and stylesheets one entry may list, ``max_attributes`` the
     attributes of one element (lxml builds them in quadratic time), each an ``EntryLoadError``.
-    ``cache_size`` bounds every cache in items and ``max_cache_bytes`` each one in bytes (asset
-    bodies, parsed entries at ``PARSED_BYTES_PER_CHAR`` a character, built wrappers).
+    ``cache_size`` bounds every cache in items; ``max_cache_bytes`` the asset bodies (and the
+    HTTP store) in bytes, ``max_parsed_bytes`` the parsed entries and built wrappers (weighed at
+    ``PARSED_BYTES_PER_CHAR`` a character of their page: room for about 30 pages of 500 KB).
     ``live`` holds the knobs of DESIGN.md §6 (``watch()``, ``x-mfe-version``, ``health()``).
     """
 
@@ -118,6 +119,7 @@ class EntryLoader:
         max_assets: int = 100,
         max_attributes: int = MAX_ATTRIBUTES,
         max_cache_bytes: int = 64_000_000,
+        max_parsed_bytes: int = 256_000_000,
         resolve: Resolve | None = None,
         live: LiveOptions | None = None,
     ) -> None:
@@ -134,6 +136,7 @@ class EntryLoader:
         self.max_assets = max_assets
         self.max_attributes = max_attributes
         self.max_cache_bytes = max_cache_bytes
+        self.max_parsed_bytes = max_parsed_bytes
         self.fetch_hook = fetch
         self.trusted_origins: tuple[str, ...] = (
             ("loopback",) if trusted_origins is None else tuple(trusted_origins)
@@ -153,7 +156,7 @@ class EntryLoader:
         )
         # parsed trees take ~14x their page in memory: bounded in bytes as well as in number
         self._entries: AsyncOnceCache[tuple[Any, ...], ImportedEntry] = AsyncOnceCache(
-            max_items=cache_size, max_weight=max_cache_bytes, weigh=_entry_weight
+            max_items=cache_size, max_weight=max_parsed_bytes, weigh=_entry_weight
         )
         self.code_cache: LRUCache[tuple[str, str], types.CodeType] = LRUCache(cache_size)
         self._scoped = ScopedCSSCache(maxsize=cache_size)
@@ -164,7 +167,7 @@ class EntryLoader:
         #: Built app wrappers (template + inlined, scoped styles), copied on every mount; keyed
         #: by what they were built from (the ``ImportedEntry``, the style texts), weighed so.
         self.wrapper_cache: LRUCache[tuple[Any, ...], etree._Element] = LRUCache(
-            cache_size, max_weight=max_cache_bytes, weigh=_wrapper_weight
+            cache_size, max_weight=max_parsed_bytes, weigh=_wrapper_weight
         )
         self.live = live or LiveOptions()
         #: ``entry-updated`` (url, old, new version): a loader's own signals, never global.
@@ -185,7 +188,7 @@ class EntryLoader:
         )
         self.pages.on_change = self._assets_changed
         self._served: LRUCache[tuple[Any, ...], tuple[ImportedEntry, str]] = LRUCache(
-            cache_size, max_weight=max_cache_bytes, weigh=lambda _, served: served[0].weight
+            cache_size, max_weight=max_parsed_bytes, weigh=lambda _, served: served[0].weight
         )
         """What each (url, public path, template hook) serves now, and the version it is."""
         self._asset_fresh: dict[str, float] = {}
@@ -285,6 +288,7 @@ class EntryLoader:
             max_assets=self.max_assets,
             max_attributes=self.max_attributes,
             max_cache_bytes=self.max_cache_bytes,
+            max_parsed_bytes=self.max_parsed_bytes,
             resolve=self._resolve,
             live=self.live,
         ) as temporary:
