@@ -20,8 +20,7 @@ _log = logging.getLogger("orchestrator.html_entry")
 
 
 class AssetSource(Protocol):
-    """What an imported entry needs of its loader: asset texts (and whether one is at hand) and
-    forgetting a stale entry."""
+    """What an imported entry needs of its loader: asset texts and forgetting a stale entry."""
 
     def session(self) -> AbstractAsyncContextManager[AssetSource]: ...
 
@@ -36,7 +35,12 @@ class AssetSource(Protocol):
 
     def forget_entry(self, url: str | None) -> None: ...
 
-    def has_cached(self, url: str) -> bool: ...
+    async def fetch_texts(
+        self,
+        assets: Sequence[tuple[str, str | None, Literal["python", "style", "asset"]]],
+        *,
+        entry_url: str | None,
+    ) -> list[str]: ...
 
 
 class ImportedEntry:
@@ -160,15 +164,8 @@ class ImportedEntry:
         kind: Literal["style", "asset"],
     ) -> list[str]:
         async with self._loader.session() as loader:
-
-            async def one(url: str | None, content: str | None, integrity: str | None) -> str:
-                if url is None:
-                    return content or ""
-                return await loader.fetch_text(
-                    url, integrity=integrity, entry_url=self.url, kind=kind
-                )
-
-            if all(url is None or loader.has_cached(url) for url, _, _ in items):
-                # cached texts (a warm page): in turn, with no task or loop turn for each
-                return [await one(*item) for item in items]
-            return list(await asyncio.gather(*(one(*item) for item in items)))
+            linked = [(url, sri, kind) for url, _, sri in items if url is not None]
+            fetched = iter(await loader.fetch_texts(linked, entry_url=self.url))
+            return [
+                next(fetched) if url is not None else content or "" for url, content, _ in items
+            ]

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 import types
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
@@ -406,6 +406,32 @@ class EntryLoader:
         trusted origins only, on every redirect hop, within the loader's limits; not cached."""
         fetched = await self._fetch(url, check_hop=self._check_trusted)
         return fetched.url, fetched.body
+
+    async def fetch_texts(
+        self, assets: Sequence[tuple[str, str | None, AssetKind]], *, entry_url: str | None
+    ) -> list[str]:
+        """``fetch_text`` of each ``(url, integrity, kind)``, in order: cached texts are read in
+        turn (no task or loop turn for each, the warm path), only the others fetched in parallel."""
+        texts: list[str] = []
+        missing: dict[int, tuple[str, str | None, AssetKind]] = {}
+        for index, (url, integrity, kind) in enumerate(assets):
+            if self.has_cached(url):
+                texts.append(
+                    await self.fetch_text(url, integrity=integrity, entry_url=entry_url, kind=kind)
+                )
+            else:
+                missing[index] = (url, integrity, kind)
+                texts.append("")
+        if missing:
+            fetched = await asyncio.gather(
+                *(
+                    self.fetch_text(url, integrity=sri, entry_url=entry_url, kind=kind)
+                    for url, sri, kind in missing.values()
+                )
+            )
+            for index, text in zip(missing, fetched, strict=True):
+                texts[index] = text
+        return texts
 
     def has_cached(self, url: str) -> bool:
         """Whether an asset's body is in the cache (``fetch_text`` would not touch the network)."""

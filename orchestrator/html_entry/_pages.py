@@ -37,10 +37,6 @@ _NOT_UPDATED = frozenset(
 """Headers a 304 does not change in the stored response (they describe a body it has not)."""
 
 
-def _digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
 _log = logging.getLogger("orchestrator.html_entry")
 
 FetchPage = Callable[[str, Mapping[str, str] | None], Awaitable[Fetched]]
@@ -318,3 +314,7 @@ class EntryPages:
     def close(self) -> None:
         for timer in self._health.values():
             timer.close()
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

@@ -7,7 +7,6 @@ switch the sandbox, and run the global hooks around the app's own lifecycles in 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -227,31 +226,15 @@ class LoadedApp:
             (style.href, style.content, style.integrity, "style") for style in imported.styles
         ]
         texts: list[str | None] = []
-        missing: dict[int, tuple[str, str | None, AssetKind]] = {}
+        wanted: dict[int, tuple[str, str | None, AssetKind]] = {}
+        for index, (url, content, integrity, kind) in enumerate(assets):
+            texts.append(content or "" if url is None else None)
+            if url is not None and not (kind == "style" and self.options.excluded(url)):
+                wanted[index] = (url, integrity, kind)
         try:
-            for index, (url, content, integrity, kind) in enumerate(assets):
-                if url is None:
-                    texts.append(content or "")
-                elif kind == "style" and self.options.excluded(url):
-                    texts.append(None)
-                elif loader.has_cached(url):
-                    texts.append(
-                        await loader.fetch_text(
-                            url, integrity=integrity, entry_url=entry_url, kind=kind
-                        )
-                    )
-                else:
-                    missing[index] = (url, integrity, kind)
-                    texts.append(None)
-            if missing:
-                fetched = await asyncio.gather(
-                    *(
-                        loader.fetch_text(url, integrity=sri, entry_url=entry_url, kind=kind)
-                        for url, sri, kind in missing.values()
-                    )
-                )
-                for index, text in zip(missing, fetched, strict=True):
-                    texts[index] = text
+            fetched = await loader.fetch_texts(list(wanted.values()), entry_url=entry_url)
+            for index, text in zip(wanted, fetched, strict=True):
+                texts[index] = text
         except EntryLoadError as error:
             if error.app_name is not None:
                 raise
