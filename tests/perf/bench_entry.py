@@ -8,6 +8,8 @@ Rows (``bench: html_entry``; ``input`` is the file name):
   parse+extract+template  the same plus the template string: processTpl's whole job
   re-import (cached)      ``loader.import_entry`` of an entry already imported: no fetch, no parse
   mount copy              ``template_fragment()``: a deep copy of the parsed template
+  floor: parse+serialize  libxml2's parse and one serialization, nothing extracted: what any
+                          importer that keeps an lxml tree pays at least (DESIGN.md §1)
 and ``html_entry_scaling``: parse+extract+template cost per MB at 1x…8x the large page's body, to
 show that the cost grows linearly with size (glibc is asked to keep freed memory, so bigger pages
 are not also charged for fresh page faults; ``check.freed_heap_kept`` says if that applied).
@@ -139,6 +141,14 @@ def _bench_input(
             "check": check,
         }
     )
+    emit(
+        {
+            **row,
+            "impl": f"{impl} floor: parse+serialize, no extraction",
+            **bench(lambda: _parse_and_serialize(text, parser), nbytes),
+            "check": {"chars": len(_parse_and_serialize(text, parser))},
+        }
+    )
     fetches: list[str] = []
 
     async def fetch(url: str) -> str:
@@ -168,6 +178,14 @@ def _bench_input(
             "check": {"nodes": len(first.template_fragment())},
         }
     )
+
+
+def _parse_and_serialize(text: str, parser: etree.HTMLParser) -> str:
+    """The tree's own cost: parse the page and serialize it once, as a template needs."""
+    serialized: str = etree.tostring(
+        etree.fromstring(text, parser), encoding="unicode", method="html"
+    )
+    return serialized
 
 
 def _reimport(text: str, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
